@@ -1,0 +1,169 @@
+"""Analysis of one stem: levels, loudness, one-shot vs loop, BPM, key and quality."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from dirigent.analysis.loudness import LoudnessMeter, to_db
+from dirigent.analysis.quality import assess
+from dirigent.analysis.spectrum import onset_strength, spectrogram, to_mono
+from dirigent.analysis.tempo import estimate_bpm, onset_times
+from dirigent.analysis.tonality import estimate_key
+
+ANALYSIS_VERSION = 1
+MIN_LOOP_S = 1.0
+MIN_LOOP_ONSETS = 4
+MIN_LOOP_CONFIDENCE = 0.3
+MIN_KEY_S = 0.1
+SUSTAIN_DB = -20.0  # a loop is still playing at its end; a one-shot has decayed
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Facts about one stem's audio. Levels in dBFS, loudness in LUFS, times in seconds."""
+
+    duration: float
+    peak_dbfs: float | None
+    rms_dbfs: float | None
+    loudness_lufs: float | None
+    is_loop: bool
+    onsets: int
+    bpm: float | None
+    bpm_confidence: float
+    key: str | None
+    key_confidence: float
+    quality: float
+    quality_reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Levels:
+    """Sample peak, RMS and integrated loudness."""
+
+    peak_dbfs: float | None
+    rms_dbfs: float | None
+    loudness_lufs: float | None
+
+
+def measure_levels(blocks: Iterable[np.ndarray], *, sr: int, channels: int) -> Levels:
+    """Levels over ``(channels, n)`` blocks, so any length is measured in bounded memory."""
+    meter = LoudnessMeter(sr=sr, channels=channels)
+    peak, squares, n = 0.0, 0.0, 0
+    for block in blocks:
+        b = block.astype(np.float64, copy=False)
+        peak = max(peak, float(np.abs(b).max(initial=0.0)))
+        squares += float(np.einsum("cn,cn->", b, b))
+        n += b.size
+        meter.process(b)
+    rms = (squares / n) ** 0.5 if n else 0.0
+    return Levels(_round(to_db(peak)), _round(to_db(rms)), _round(meter.integrated()))
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 2)
+
+
+def _sustained(mono: np.ndarray, *, sr: int) -> bool:
+    """True when the last tenth still holds energy within 20 dB of the loudest tenth."""
+    tenths = np.array_split(mono, 10)
+    energy = np.array([float(np.mean(t**2)) if t.size else 0.0 for t in tenths])
+    if energy.max() <= 0:
+        return False
+    return 10 * np.log10(energy[-1] / energy.max() + 1e-12) > SUSTAIN_DB
+
+
+def analyse_music(
+    y: np.ndarray, *, sr: int, duration: float, loop_hint: bool
+) -> tuple[bool, int, float | None, float, str | None, float]:
+    """One-shot vs loop, onset count, BPM (loops only) and key, from ``(channels, n)`` audio.
+
+    ``duration`` is the whole file's length (``y`` may be an excerpt of it); ``loop_hint``
+    is what the path says ("Loops/...", "_loop_").
+    """
+    mono = to_mono(y)
+    spec = spectrogram(mono, sr=sr)
+    envelope = onset_strength(spec)
+    onsets = int(onset_times(envelope, frame_rate=spec.frame_rate).size)
+    bpm, confidence = estimate_bpm(envelope, frame_rate=spec.frame_rate, duration=duration)
+    is_loop = loop_hint or (
+        duration >= MIN_LOOP_S
+        and onsets >= MIN_LOOP_ONSETS
+        and confidence >= MIN_LOOP_CONFIDENCE
+        and _sustained(mono, sr=sr)
+    )
+    if not is_loop:
+        bpm, confidence = None, 0.0
+    key, key_confidence = (
+        estimate_key(mono, sr=sr, spec=spec) if duration >= MIN_KEY_S else (None, 0.0)
+    )
+    return is_loop, onsets, bpm, confidence, key, key_confidence
+
+
+def analyse(y: np.ndarray, *, sr: int, loop_hint: bool = False) -> Analysis:
+    """Analyse a whole stem held in memory.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (channels, n)
+        Finite samples in -1..1 (float32 or float64); not modified.
+    sr : int
+        Sample rate (Hz).
+    loop_hint : bool
+        The path names the file a loop.
+    """
+    y = np.atleast_2d(y)
+    duration = y.shape[1] / sr
+    levels = measure_levels([y], sr=sr, channels=y.shape[0])
+    is_loop, onsets, bpm, bpm_conf, key, key_conf = analyse_music(
+        y, sr=sr, duration=duration, loop_hint=loop_hint
+    )
+    quality = assess(y, sr=sr, is_loop=is_loop)
+    return Analysis(
+        round(duration, 4),
+        levels.peak_dbfs,
+        levels.rms_dbfs,
+        levels.loudness_lufs,
+        is_loop,
+        onsets,
+        bpm,
+        bpm_conf,
+        key,
+        key_conf,
+        quality.score,
+        quality.reasons,
+    )
+
+
+def analyse_long(
+    blocks: Iterable[np.ndarray],
+    excerpt: np.ndarray,
+    *,
+    sr: int,
+    channels: int,
+    duration: float,
+    loop_hint: bool = False,
+) -> Analysis:
+    """Analyse a file too long to hold: levels over all ``blocks``, the rest on ``excerpt``."""
+    levels = measure_levels(blocks, sr=sr, channels=channels)
+    is_loop, onsets, bpm, bpm_conf, key, key_conf = analyse_music(
+        excerpt, sr=sr, duration=excerpt.shape[1] / sr, loop_hint=loop_hint
+    )
+    quality = assess(excerpt, sr=sr, is_loop=True)
+    reasons = (*quality.reasons, "long file: quality checked on an excerpt")
+    return Analysis(
+        round(duration, 4),
+        levels.peak_dbfs,
+        levels.rms_dbfs,
+        levels.loudness_lufs,
+        is_loop,
+        onsets,
+        bpm,
+        bpm_conf,
+        key,
+        key_conf,
+        quality.score,
+        reasons,
+    )

@@ -1,0 +1,335 @@
+"""The catalog: stems, the files that hold them and the files that failed, in one DuckDB file
+with a versioned schema. One process writes; any number read when no writer holds it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from dirigent.errors import CatalogError
+
+# Forward migrations, applied in order; a version is never edited once released.
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (
+        1,
+        """
+        CREATE SEQUENCE stem_ids START 1;
+        CREATE TABLE stems (
+            id INTEGER PRIMARY KEY DEFAULT nextval('stem_ids'),
+            hash VARCHAR NOT NULL UNIQUE,
+            path VARCHAR NOT NULL,
+            format VARCHAR NOT NULL,
+            sample_rate INTEGER NOT NULL,
+            channels INTEGER NOT NULL,
+            frames BIGINT NOT NULL,
+            duration DOUBLE NOT NULL,
+            peak_dbfs DOUBLE,
+            rms_dbfs DOUBLE,
+            loudness_lufs DOUBLE,
+            is_loop BOOLEAN NOT NULL,
+            onsets INTEGER NOT NULL,
+            bpm DOUBLE,
+            bpm_confidence DOUBLE NOT NULL,
+            bpm_source VARCHAR,
+            key VARCHAR,
+            key_confidence DOUBLE NOT NULL,
+            key_source VARCHAR,
+            category VARCHAR,
+            quality DOUBLE NOT NULL,
+            quality_reasons VARCHAR[] NOT NULL,
+            analysis_version INTEGER NOT NULL,
+            added_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+        CREATE TABLE files (
+            path VARCHAR PRIMARY KEY,
+            stem_id INTEGER NOT NULL,
+            size BIGINT NOT NULL,
+            mtime_ns BIGINT NOT NULL,
+            seen_at TIMESTAMP NOT NULL
+        );
+        CREATE INDEX files_stem ON files (stem_id);
+        CREATE TABLE ingest_errors (
+            path VARCHAR PRIMARY KEY,
+            size BIGINT NOT NULL,
+            mtime_ns BIGINT NOT NULL,
+            reason VARCHAR NOT NULL,
+            failed_at TIMESTAMP NOT NULL
+        );
+    """,
+    ),
+)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+STEM_COLUMNS = (
+    "hash",
+    "path",
+    "format",
+    "sample_rate",
+    "channels",
+    "frames",
+    "duration",
+    "peak_dbfs",
+    "rms_dbfs",
+    "loudness_lufs",
+    "is_loop",
+    "onsets",
+    "bpm",
+    "bpm_confidence",
+    "bpm_source",
+    "key",
+    "key_confidence",
+    "key_source",
+    "category",
+    "quality",
+    "quality_reasons",
+    "analysis_version",
+)
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What the catalog last saw of a path."""
+
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class StemFilter:
+    """Filters of ``dirigent stems``: all given conditions must hold."""
+
+    category: str | None = None
+    bpm_range: tuple[float, float] | None = None
+    key: str | None = None
+    loops: bool | None = None
+
+
+def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as e:
+        if "lock" in str(e).lower():
+            raise CatalogError(f"catalog {path} is held by another Dirigent process: {e}") from e
+        raise CatalogError(f"cannot open catalog {path}: {e}") from e
+    except duckdb.Error as e:
+        raise CatalogError(f"cannot open catalog {path}: {e}") from e
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """Version of the schema in ``con``'s database; 0 for an empty one."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return 0
+    row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply pending migrations, each in its own transaction; returns the versions applied."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)"
+    )
+    current = schema_version(con)
+    if current > SCHEMA_VERSION:
+        raise CatalogError(
+            f"catalog schema v{current} is newer than this Dirigent (v{SCHEMA_VERSION}): upgrade"
+        )
+    applied = []
+    for version, sql in MIGRATIONS:
+        if version <= current:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_version VALUES (?, current_timestamp)", [version])
+            con.execute("COMMIT")
+        except duckdb.Error as e:
+            con.execute("ROLLBACK")
+            raise CatalogError(f"migration to v{version} failed: {e}") from e
+        applied.append(version)
+    return applied
+
+
+class Catalog:
+    """A DuckDB catalog file. Writable catalogs are migrated on open; read-only ones must be
+    current (``dirigent migrate``)."""
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        self.path = path
+        self.read_only = read_only
+        if read_only and not path.exists():
+            raise CatalogError(f"no catalog at {path}: run `dirigent ingest` first")
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = _connect(path, read_only)
+        if read_only:
+            version = schema_version(self.con)
+            if version != SCHEMA_VERSION:
+                self.con.close()
+                raise CatalogError(
+                    f"catalog {path} has schema v{version}, this Dirigent needs "
+                    f"v{SCHEMA_VERSION}: run `dirigent migrate`"
+                )
+        else:
+            migrate(self.con)
+
+    def close(self) -> None:
+        """Checkpoint and close."""
+        self.con.close()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- what the ingest needs to know --------------------------------------------------
+
+    def file_states(self) -> dict[str, FileState]:
+        """Every catalogued file path with its size and mtime."""
+        rows = self.con.execute("SELECT path, size, mtime_ns FROM files").fetchall()
+        return {p: FileState(s, m) for p, s, m in rows}
+
+    def error_states(self) -> dict[str, FileState]:
+        """Every path that failed, with the size and mtime it failed at."""
+        rows = self.con.execute("SELECT path, size, mtime_ns FROM ingest_errors").fetchall()
+        return {p: FileState(s, m) for p, s, m in rows}
+
+    def hashes(self) -> dict[str, int]:
+        """Content hash -> stem id."""
+        return dict(self.con.execute("SELECT hash, id FROM stems").fetchall())
+
+    # --- writes: each call is one transaction, so a kill leaves whole rows or none ---------
+
+    def write(
+        self,
+        stems: Sequence[dict[str, Any]],
+        links: Sequence[tuple[str, str, int, int]],
+        errors: Sequence[tuple[str, int, int, str]],
+    ) -> dict[str, int]:
+        """Insert new ``stems`` (dicts keyed by :data:`STEM_COLUMNS`), link file paths to stems by
+        hash (``(path, hash, size, mtime_ns)``), record failed files; returns hash -> stem id."""
+        now = dt.datetime.now()
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            known = {}
+            if stems:
+                placeholders = ", ".join("?" * len(STEM_COLUMNS))
+                con.executemany(
+                    f"INSERT INTO stems ({', '.join(STEM_COLUMNS)}) VALUES ({placeholders}) "
+                    "ON CONFLICT (hash) DO NOTHING",
+                    [[s[c] for c in STEM_COLUMNS] for s in stems],
+                )
+            wanted = sorted({h for _, h, _, _ in links})
+            if wanted:
+                known = dict(
+                    con.execute(
+                        "SELECT hash, id FROM stems WHERE hash IN (SELECT unnest(?))", [wanted]
+                    ).fetchall()
+                )
+                con.executemany(
+                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+                    [(p, known[h], size, mtime, now) for p, h, size, mtime in links],
+                )
+                con.execute(
+                    "DELETE FROM ingest_errors WHERE path IN (SELECT unnest(?))",
+                    [[p for p, _, _, _ in links]],
+                )
+            if errors:
+                con.executemany(
+                    "INSERT OR REPLACE INTO ingest_errors VALUES (?, ?, ?, ?, ?)",
+                    [(p, size, mtime, reason, now) for p, size, mtime, reason in errors],
+                )
+                con.execute(
+                    "DELETE FROM files WHERE path IN (SELECT unnest(?))",
+                    [[p for p, _, _, _ in errors]],
+                )
+            con.execute("COMMIT")
+        except duckdb.Error as e:
+            con.execute("ROLLBACK")
+            raise CatalogError(f"catalog write failed: {e}") from e
+        return known
+
+    def forget(self, paths: Iterable[str]) -> int:
+        """Drop files (and error rows) for paths that no longer exist; returns how many."""
+        gone = sorted(set(paths))
+        if not gone:
+            return 0
+        self.con.execute("BEGIN TRANSACTION")
+        self.con.execute("DELETE FROM files WHERE path IN (SELECT unnest(?))", [gone])
+        self.con.execute("DELETE FROM ingest_errors WHERE path IN (SELECT unnest(?))", [gone])
+        self.con.execute("COMMIT")
+        return len(gone)
+
+    def orphaned_canonicals(self) -> list[tuple[int, str]]:
+        """Stems whose recorded path is gone but that still have a file: (id, new path)."""
+        return self.con.execute("""
+            SELECT s.id, min(f.path) FROM stems s JOIN files f ON f.stem_id = s.id
+            WHERE s.path NOT IN (SELECT path FROM files)
+            GROUP BY s.id ORDER BY s.id
+        """).fetchall()
+
+    def move(self, stem_id: int, path: str, category: str | None) -> None:
+        """Make ``path`` the stem's own path (after a move or rename) with its category."""
+        self.con.execute(
+            "UPDATE stems SET path = ?, category = ? WHERE id = ?", [path, category, stem_id]
+        )
+
+    # --- reads ---------------------------------------------------------------------------
+
+    def stems(self, where: StemFilter = StemFilter()) -> list[dict[str, Any]]:
+        """Stems that still have a file on disk, oldest first, as dicts with a ``copies`` count."""
+        clauses, params = [], []
+        if where.category:
+            clauses.append("s.category = ?")
+            params.append(where.category)
+        if where.bpm_range:
+            clauses.append("s.bpm BETWEEN ? AND ?")
+            params.extend(where.bpm_range)
+        if where.key:
+            clauses.append("s.key = ?")
+            params.append(where.key)
+        if where.loops is not None:
+            clauses.append("s.is_loop = ?")
+            params.append(where.loops)
+        sql = """
+            SELECT s.id, s.*  EXCLUDE (id), count(f.path) AS copies
+            FROM stems s JOIN files f ON f.stem_id = s.id
+            {where}
+            GROUP BY ALL ORDER BY s.id
+        """.format(where=("WHERE " + " AND ".join(clauses)) if clauses else "")
+        cursor = self.con.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def duplicates(self) -> list[tuple[str, str]]:
+        """(duplicate path, the stem's own path) for every extra copy of the same audio."""
+        return self.con.execute("""
+            SELECT f.path, s.path FROM files f JOIN stems s ON s.id = f.stem_id
+            WHERE f.path <> s.path ORDER BY f.path
+        """).fetchall()
+
+    def errors(self) -> list[dict[str, Any]]:
+        """Files that could not be catalogued, with the reason."""
+        cursor = self.con.execute(
+            "SELECT path, reason, size, failed_at FROM ingest_errors ORDER BY path"
+        )
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def counts(self) -> dict[str, int]:
+        """Numbers of stems (with a file), files and errors."""
+        row = self.con.execute("""
+            SELECT (SELECT count(DISTINCT stem_id) FROM files),
+                   (SELECT count(*) FROM files),
+                   (SELECT count(*) FROM ingest_errors)
+        """).fetchone() or (0, 0, 0)
+        return {"stems": row[0], "files": row[1], "errors": row[2]}

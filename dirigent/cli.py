@@ -1,0 +1,245 @@
+"""The ``dirigent`` command line: config, migrate, ingest, stems, errors, demo-kit."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from dirigent import __version__
+from dirigent.config import Config, describe, load_config
+from dirigent.errors import DirigentError, ParameterError
+
+
+def _bpm_range(text: str) -> tuple[float, float]:
+    """``"125-135"`` -> (125, 135); ``"128"`` -> (127.5, 128.5)."""
+    try:
+        if "-" in text.strip("-"):
+            lo, hi = (float(x) for x in text.split("-", 1))
+        else:
+            lo = hi = float(text)
+            lo, hi = lo - 0.5, hi + 0.5
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"--bpm {text!r}: use 128 or 125-135") from e
+    if not 0 < lo <= hi:
+        raise argparse.ArgumentTypeError(f"--bpm {text!r}: low must be > 0 and <= high")
+    return lo, hi
+
+
+def _key(text: str) -> str:
+    """``"Am"``, ``"a minor"``, ``"F#min"``, ``"Eb"`` -> the catalog's key names."""
+    from dirigent.path_tags import key_tag
+
+    compact = text.strip().replace(" ", "")
+    name = key_tag(compact) or key_tag(compact + "maj")
+    if name is None:
+        raise argparse.ArgumentTypeError(f"--key {text!r}: use a key such as Am, F#m, C, Eb")
+    return name
+
+
+def _open(config: Config, *, read_only: bool) -> Any:
+    from dirigent.catalog import Catalog
+
+    return Catalog(config.db, read_only=read_only)
+
+
+def cmd_config(config: Config, args: argparse.Namespace) -> int:
+    """Print every setting, its effective value and where it came from."""
+    rows = describe(config)
+    if args.json:
+        print(json.dumps([{"key": k, "value": v, "source": s} for k, v, s in rows], indent=2))
+        return 0
+    width = max(len(k) for k, _, _ in rows)
+    print(f"# config file: {config.file or 'none found'}")
+    for key, value, source in rows:
+        print(f"{key:<{width}}  {value}  ({source})")
+    return 0
+
+
+def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
+    """Bring the catalog's schema up to date."""
+    from dirigent.catalog import SCHEMA_VERSION, migrate
+
+    with _open(config, read_only=False) as catalog:
+        applied = migrate(catalog.con)
+    print(
+        f"{config.db}: schema v{SCHEMA_VERSION}"
+        + (f" (applied {', '.join(map(str, applied))})" if applied else " (up to date)")
+    )
+    return 0
+
+
+def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
+    """Walk folders and catalogue what is new or changed."""
+    from dirigent.ingest import ingest, progress_bar
+
+    roots = [Path(p) for p in args.paths] or list(config.library)
+    if not roots:
+        raise ParameterError("nothing to ingest: give PATH... or set DIRIGENT_LIBRARY")
+    missing = [str(r) for r in roots if not r.exists()]
+    if missing:
+        raise ParameterError(f"no such file or folder: {', '.join(missing)}")
+    advance, set_total, close = progress_bar(args.quiet or args.json)
+    with _open(config, read_only=False) as catalog:
+        try:
+            report = ingest(roots, catalog, config, progress=advance, on_total=set_total)
+        finally:
+            close()
+        counts = catalog.counts()
+    if args.json:
+        print(json.dumps({**report.as_dict(), "catalog": counts}, indent=2))
+    elif not args.quiet:
+        print(
+            f"{report.scanned} files: {report.added} new, {report.linked} already known at a "
+            f"new path, {report.unchanged} unchanged, {report.removed} gone "
+            f"({report.seconds:.1f} s, {report.files_per_second:.0f} files/s)"
+        )
+        print(
+            f"catalog {config.db}: {counts['stems']} stems in {counts['files']} files, "
+            f"{report.duplicates} duplicates"
+        )
+    if report.failed or report.known_failures:
+        print(
+            f"warning: {report.failed + report.known_failures} files could not be catalogued "
+            "(see `dirigent errors`)",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _fmt(value: Any, spec: str = "") -> str:
+    if value is None:
+        return "-"
+    return format(value, spec)
+
+
+def _display_path(path: str) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return path
+
+
+def cmd_stems(config: Config, args: argparse.Namespace) -> int:
+    """List the catalog, filtered."""
+    from dirigent.catalog import StemFilter
+
+    loops = True if args.loops else False if args.one_shots else None
+    where = StemFilter(args.category, args.bpm, args.key, loops)
+    with _open(config, read_only=True) as catalog:
+        if args.duplicates:
+            pairs = catalog.duplicates()
+            if args.json:
+                print(json.dumps([{"path": d, "copy_of": c} for d, c in pairs], indent=2))
+            for dup, canonical in [] if args.json else pairs:
+                print(f"{_display_path(dup)}  ==  {_display_path(canonical)}")
+            return 0
+        stems = catalog.stems(where)
+    if args.json:
+        print(json.dumps(stems, indent=2, default=str))
+        return 0
+    print(
+        f"{'id':>5} {'category':<8} {'type':<8} {'bpm':>6} {'key':<4} {'sec':>6} "
+        f"{'LUFS':>6} {'qual':>5}  path"
+    )
+    for s in stems:
+        print(
+            f"{s['id']:>5} {_fmt(s['category']):<8} {'loop' if s['is_loop'] else 'one-shot':<8} "
+            f"{_fmt(s['bpm'], '.1f'):>6} {_fmt(s['key']):<4} {s['duration']:>6.2f} "
+            f"{_fmt(s['loudness_lufs'], '.1f'):>6} {s['quality']:>5.2f}  "
+            f"{_display_path(s['path'])}"
+        )
+    print(f"{len(stems)} stems")
+    return 0
+
+
+def cmd_errors(config: Config, args: argparse.Namespace) -> int:
+    """List files that could not be catalogued and why."""
+    with _open(config, read_only=True) as catalog:
+        errors = catalog.errors()
+    if args.json:
+        print(json.dumps(errors, indent=2, default=str))
+        return 0
+    for e in errors:
+        print(f"{_display_path(e['path'])}: {e['reason']}")
+    print(f"{len(errors)} files could not be catalogued")
+    return 0
+
+
+def cmd_demo_kit(config: Config, args: argparse.Namespace) -> int:
+    """Synthesise the demo construction kit."""
+    from dirigent.demo_kit import generate
+
+    files = generate(Path(args.dir), seed=args.seed)
+    print(f"wrote {len(files)} files under {args.dir}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="dirigent", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"dirigent {__version__}")
+    parser.add_argument("--db", metavar="PATH", help="DuckDB catalog (beats DIRIGENT_DB)")
+    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(
+        name: str, handler: Callable[[Config, argparse.Namespace], int], help: str
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add("config", cmd_config, "show the effective configuration and where each value came from")
+    p.add_argument("--json", action="store_true")
+    add("migrate", cmd_migrate, "create or upgrade the catalog's schema")
+    p = add("ingest", cmd_ingest, "catalogue sample folders (incremental, resumable, parallel)")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="folders or files (default: library)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
+    p.add_argument("--json", action="store_true", help="print a machine-readable summary")
+    p.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    p = add("stems", cmd_stems, "list the catalog")
+    p.add_argument("--json", action="store_true", help="a JSON array, one object per stem")
+    p.add_argument("--category", type=str.lower)
+    p.add_argument("--bpm", type=_bpm_range, metavar="LO-HI", help="e.g. 125-135 or 128")
+    p.add_argument("--key", type=_key, help="e.g. Am, F#m, C")
+    kind = p.add_mutually_exclusive_group()
+    kind.add_argument("--loops", action="store_true", help="only loops")
+    kind.add_argument("--one-shots", action="store_true", help="only one-shots")
+    p.add_argument("--duplicates", action="store_true", help="list exact duplicate files")
+    p = add("errors", cmd_errors, "list files that could not be catalogued")
+    p.add_argument("--json", action="store_true")
+    p = add("demo-kit", cmd_demo_kit, "synthesise a techno construction kit into DIR")
+    p.add_argument("dir")
+    p.add_argument("--seed", type=int, default=7)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``dirigent`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        flags = {
+            "db": args.db,
+            "log_level": args.log_level,
+            "workers": getattr(args, "workers", None),
+        }
+        config = load_config(flags=flags)
+        logging.basicConfig(level=config.log_level, format="%(levelname)s %(name)s: %(message)s")
+        return int(args.handler(config, args))
+    except DirigentError as e:
+        print(f"dirigent: error: {e}", file=sys.stderr)
+        return 2 if isinstance(e, ParameterError) else 1
+    except KeyboardInterrupt:
+        print("dirigent: interrupted; run the same command again to continue", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""Effective configuration: CLI flags beat DIRIGENT_* variables, which beat dirigent.toml, which
+beats the defaults defined here (the one place defaults live)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dirigent.errors import ConfigError
+
+CONFIG_NAME = "dirigent.toml"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _path(value: Any) -> Path:
+    if not isinstance(value, str | os.PathLike) or not str(value):
+        raise TypeError(f"expected a path, got {value!r}")
+    return Path(value).expanduser()
+
+
+def _paths(value: Any) -> tuple[Path, ...]:
+    if isinstance(value, str):
+        value = [p for p in value.split(os.pathsep) if p]
+    if not isinstance(value, list | tuple):
+        raise TypeError(f"expected a list of paths, got {value!r}")
+    return tuple(_path(p) for p in value)
+
+
+def _log_level(value: Any) -> str:
+    level = str(value).upper()
+    if level not in LOG_LEVELS:
+        raise ValueError(f"log level {value!r} must be one of {', '.join(LOG_LEVELS)}")
+    return level
+
+
+def _positive_float(value: Any) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError(f"{value!r} must be a positive number")
+    return number
+
+
+def _workers(value: Any) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError(f"workers={value!r} must be >= 0 (0 means one per CPU core)")
+    return number
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration key: its TOML name, environment variable, parser and default."""
+
+    name: str
+    env: str
+    parse: Callable[[Any], Any]
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "db", "DIRIGENT_DB", _path, Path("processed_database/stems.duckdb"), "DuckDB catalog file"
+    ),
+    Setting(
+        "library",
+        "DIRIGENT_LIBRARY",
+        _paths,
+        (),
+        f"sample library roots ('{os.pathsep}'-separated in the environment)",
+    ),
+    Setting("models", "DIRIGENT_MODELS", _path, Path("models"), "model cache directory"),
+    Setting("log_level", "DIRIGENT_LOG_LEVEL", _log_level, "INFO", "logging level"),
+    Setting(
+        "max_file_mb",
+        "DIRIGENT_MAX_FILE_MB",
+        _positive_float,
+        512.0,
+        "files larger than this are refused at ingest (MB)",
+    ),
+    Setting(
+        "workers", "DIRIGENT_WORKERS", _workers, 0, "ingest worker processes (0: one per core)"
+    ),
+    Setting(
+        "stream_above_s",
+        "DIRIGENT_STREAM_ABOVE_S",
+        _positive_float,
+        600.0,
+        "files longer than this are analysed block by block (seconds)",
+    ),
+)
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Config:
+    """The effective configuration and, per key, where its value came from."""
+
+    db: Path
+    library: tuple[Path, ...]
+    models: Path
+    log_level: str
+    max_file_mb: float
+    workers: int
+    stream_above_s: float
+    categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict)
+    file: Path | None = None
+
+
+def user_config_dir(env: Mapping[str, str] = os.environ) -> Path:
+    """The per-user configuration folder of this platform."""
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "Dirigent"
+    if sys.platform == "win32":
+        return Path(env.get("APPDATA", Path.home() / "AppData" / "Roaming")) / "Dirigent"
+    return Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "dirigent"
+
+
+def find_config_file(cwd: Path, env: Mapping[str, str] = os.environ) -> Path | None:
+    """``$DIRIGENT_CONFIG``, else ``./dirigent.toml``, else the user's config folder."""
+    if env.get("DIRIGENT_CONFIG"):
+        path = Path(env["DIRIGENT_CONFIG"]).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"DIRIGENT_CONFIG={path} is not a file")
+        return path
+    for candidate in (cwd / CONFIG_NAME, user_config_dir(env) / CONFIG_NAME):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _parse(setting: Setting, value: Any, origin: str) -> Any:
+    try:
+        return setting.parse(value)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"{setting.name} from {origin}: {e}") from e
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"cannot read {path}: {e}") from e
+
+
+def _categories(table: Any, path: Path) -> dict[str, tuple[str, ...]]:
+    if not isinstance(table, dict) or not all(
+        isinstance(k, str) and isinstance(v, list) and all(isinstance(t, str) for t in v)
+        for k, v in table.items()
+    ):
+        raise ConfigError(f"[categories] in {path} must map a category to a list of words")
+    return {k.lower(): tuple(t.lower() for t in v) for k, v in table.items()}
+
+
+def load_config(
+    cwd: Path | None = None,
+    env: Mapping[str, str] = os.environ,
+    flags: Mapping[str, Any] | None = None,
+) -> Config:
+    """Merge defaults, the TOML file, the environment and CLI flags (in rising priority)."""
+    cwd = cwd or Path.cwd()
+    values = {s.name: s.default for s in SETTINGS}
+    sources = {s.name: "default" for s in SETTINGS}
+    categories: dict[str, tuple[str, ...]] = {}
+
+    path = find_config_file(cwd, env)
+    if path is not None:
+        data = _read_toml(path)
+        unknown = set(data) - set(_BY_NAME) - {"categories"}
+        if unknown:
+            raise ConfigError(f"unknown keys in {path}: {', '.join(sorted(unknown))}")
+        for name, raw in data.items():
+            if name == "categories":
+                categories = _categories(raw, path)
+                continue
+            value = _parse(_BY_NAME[name], raw, str(path))
+            if isinstance(value, Path) and not value.is_absolute():
+                value = path.parent / value
+            if isinstance(value, tuple):
+                value = tuple(p if p.is_absolute() else path.parent / p for p in value)
+            values[name], sources[name] = value, f"file {path}"
+
+    for setting in SETTINGS:
+        if env.get(setting.env):
+            values[setting.name] = _parse(setting, env[setting.env], setting.env)
+            sources[setting.name] = f"env {setting.env}"
+
+    for name, raw in (flags or {}).items():
+        if raw is not None:
+            values[name] = _parse(_BY_NAME[name], raw, f"--{name}")
+            sources[name] = f"flag --{name.replace('_', '-')}"
+
+    return Config(**values, categories=categories, sources=sources, file=path)
+
+
+def describe(config: Config) -> list[tuple[str, str, str]]:
+    """Rows of (key, effective value, source) for ``dirigent config``."""
+    rows = []
+    for setting in SETTINGS:
+        value = getattr(config, setting.name)
+        shown = os.pathsep.join(map(str, value)) if isinstance(value, tuple) else str(value)
+        rows.append((setting.name, shown, config.sources[setting.name]))
+    for name, words in sorted(config.categories.items()):
+        rows.append((f"categories.{name}", ", ".join(words), f"file {config.file}"))
+    return rows

@@ -1,0 +1,334 @@
+"""Ingest: walk sample folders, analyse what is new in parallel, write the catalog in
+transactions, so that a run killed at any moment resumes without duplicates or half rows."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dirigent.analysis import ANALYSIS_VERSION, Analysis, analyse, analyse_long
+from dirigent.audio_io import blocks, decode, is_audio_path, probe, read_excerpt
+from dirigent.catalog import Catalog
+from dirigent.config import Config
+from dirigent.errors import AudioError
+from dirigent.path_tags import CategoryTable
+
+HASH_CHUNK = 1 << 20
+PROBE_ABOVE_BYTES = 32 << 20  # larger files are probed first: long ones are read in blocks
+EXCERPT_S = 60.0
+BATCH_SIZE = 64
+BATCH_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file to look at, with what the worker needs to know."""
+
+    path: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class Outcome:
+    """What a worker found: a known hash, a new stem's row, or an error."""
+
+    job: Job
+    hash: str | None = None
+    stem: dict[str, Any] | None = None
+    error: str | None = None
+
+
+@dataclass
+class IngestReport:
+    """Counts of one ingest run, printed as a summary or as JSON."""
+
+    scanned: int = 0
+    unchanged: int = 0
+    added: int = 0
+    linked: int = 0  # audio already catalogued, found at a new path (moved, renamed, copied)
+    duplicates: int = 0  # files in the catalog that are exact copies of another
+    failed: int = 0
+    known_failures: int = 0
+    removed: int = 0
+    seconds: float = 0.0
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def files_per_second(self) -> float:
+        """Files looked at (analysed, linked or failed) per second of wall time."""
+        done = self.added + self.linked + self.failed
+        return done / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready summary."""
+        return {**asdict(self), "files_per_second": round(self.files_per_second, 1)}
+
+
+def walk(roots: Iterable[Path]) -> Iterator[Path]:
+    """Audio files under ``roots`` (files or folders), skipping hidden and AppleDouble files."""
+    for root in roots:
+        if root.is_file():
+            if is_audio_path(root):
+                yield root
+            continue
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                if not name.startswith(".") and is_audio_path(Path(name)):
+                    yield Path(dirpath) / name
+
+
+def file_hash(path: Path) -> str:
+    """BLAKE2b-128 of a file's bytes, read in 1 MiB chunks."""
+    digest = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as f:
+        while chunk := f.read(HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- worker side: pure work on one file, no catalog access ---------------------------------
+
+_known: frozenset[str] = frozenset()
+_table = CategoryTable()
+_stream_above_s = 600.0
+
+
+def _init_worker(
+    known: frozenset[str], categories: dict[str, tuple[str, ...]], stream_above_s: float
+) -> None:
+    global _known, _table, _stream_above_s
+    _known, _table, _stream_above_s = known, CategoryTable(categories), stream_above_s
+
+
+def _stem_row(
+    digest: str, path: Path, fmt: str, sr: int, channels: int, frames: int, analysis: Analysis
+) -> dict[str, Any]:
+    tags = _table.classify(path)
+    bpm, bpm_source = analysis.bpm, "audio" if analysis.bpm is not None else None
+    if tags.bpm is not None and (analysis.is_loop or tags.is_loop):
+        bpm, bpm_source = tags.bpm, "name"
+    key, key_source = analysis.key, "audio" if analysis.key is not None else None
+    if tags.key is not None:
+        key, key_source = tags.key, "name"
+    row = asdict(analysis)
+    row.update(
+        hash=digest,
+        path=str(path),
+        format=fmt,
+        sample_rate=sr,
+        channels=channels,
+        frames=frames,
+        bpm=bpm,
+        bpm_source=bpm_source,
+        key=key,
+        key_source=key_source,
+        category=tags.category,
+        quality_reasons=list(analysis.quality_reasons),
+        analysis_version=ANALYSIS_VERSION,
+    )
+    return row
+
+
+def _analyse_file(job: Job) -> Outcome:
+    path = Path(job.path)
+    loop_hint = _table.classify(path).is_loop
+    if job.size > PROBE_ABOVE_BYTES:
+        info = probe(path)
+        if info.duration > _stream_above_s:
+            digest = file_hash(path)
+            if digest in _known:
+                return Outcome(job, digest)
+            excerpt_frames = int(EXCERPT_S * info.sr)
+            start = max(0, (info.frames - excerpt_frames) // 2)
+            excerpt = read_excerpt(path, start=start, frames=excerpt_frames)
+            analysis = analyse_long(
+                blocks(path),
+                excerpt,
+                sr=info.sr,
+                channels=info.channels,
+                duration=info.duration,
+                loop_hint=loop_hint,
+            )
+            return Outcome(
+                job,
+                digest,
+                _stem_row(digest, path, info.format, info.sr, info.channels, info.frames, analysis),
+            )
+    data = path.read_bytes()
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    if digest in _known:
+        return Outcome(job, digest)
+    y, sr, info = decode(data, path)
+    analysis = analyse(y, sr=sr, loop_hint=loop_hint)
+    return Outcome(
+        job, digest, _stem_row(digest, path, info.format, sr, y.shape[0], y.shape[1], analysis)
+    )
+
+
+def process(job: Job) -> Outcome:
+    """Hash, decode and analyse one file; every failure becomes an outcome, never a raise."""
+    try:
+        return _analyse_file(job)
+    except AudioError as e:
+        return Outcome(job, error=str(e))
+    except OSError as e:
+        return Outcome(job, error=f"cannot read: {e.strerror or e}")
+    except MemoryError:
+        return Outcome(job, error="out of memory while analysing (raise DIRIGENT_STREAM_ABOVE_S?)")
+    except Exception as e:  # an analysis bug must not stop a 10,000-file ingest
+        tb = traceback.format_exception_only(type(e), e)[-1].strip()
+        return Outcome(job, error=f"internal error: {tb}")
+
+
+# --- main side: plan, dispatch, write ------------------------------------------------------
+
+
+def _outcomes(jobs: list[Job], config: Config, known: frozenset[str]) -> Iterator[Outcome]:
+    workers = config.workers or os.cpu_count() or 1
+    initargs = (known, dict(config.categories), config.stream_above_s)
+    if workers == 1 or len(jobs) < 8:
+        _init_worker(*initargs)
+        yield from map(process, jobs)
+        return
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(min(workers, len(jobs)), _init_worker, initargs) as pool:
+        yield from pool.imap_unordered(process, jobs, chunksize=4)
+
+
+def ingest(
+    roots: list[Path],
+    catalog: Catalog,
+    config: Config,
+    *,
+    progress: Callable[[int], Any] | None = None,
+    on_total: Callable[[int], Any] | None = None,
+) -> IngestReport:
+    """Bring the catalog up to date with the audio files under ``roots``.
+
+    Unchanged files (same size and mtime) are skipped without reading; changed or new files
+    are hashed, and only audio never seen before is analysed. Files that vanished from under
+    ``roots`` are forgotten. ``progress(n)`` is called as files complete.
+    """
+    started = time.perf_counter()
+    report = IngestReport()
+    roots = [Path(os.path.abspath(r)) for r in roots]
+    files, failed_before = catalog.file_states(), catalog.error_states()
+    max_bytes = int(config.max_file_mb * 1024 * 1024)
+    seen: set[str] = set()
+    jobs: list[Job] = []
+    refused: list[tuple[str, int, int, str]] = []
+    for path in walk(roots):
+        report.scanned += 1
+        key = str(path)
+        seen.add(key)
+        try:
+            st = path.stat()
+        except OSError as e:
+            refused.append((key, 0, 0, f"cannot stat: {e.strerror or e}"))
+            continue
+        state = (st.st_size, st.st_mtime_ns)
+        if key in files and (files[key].size, files[key].mtime_ns) == state:
+            report.unchanged += 1
+        elif (
+            key in failed_before and (failed_before[key].size, failed_before[key].mtime_ns) == state
+        ):
+            report.known_failures += 1
+        elif st.st_size > max_bytes:
+            refused.append(
+                (
+                    key,
+                    *state,
+                    f"file is {st.st_size / 2**20:.0f} MB, above "
+                    f"DIRIGENT_MAX_FILE_MB={config.max_file_mb:g}",
+                )
+            )
+        else:
+            jobs.append(Job(key, *state))
+    if on_total:
+        on_total(len(jobs) + len(refused))
+
+    hashes = catalog.hashes()
+    stems: list[dict[str, Any]] = []
+    links: list[tuple[str, str, int, int]] = []
+    errors: list[tuple[str, int, int, str]] = list(refused)
+    last_flush = time.monotonic()
+
+    def flush() -> None:
+        nonlocal last_flush
+        new_ids = catalog.write(stems, links, errors)
+        for h, stem_id in new_ids.items():
+            hashes.setdefault(h, stem_id)
+        stems.clear()
+        links.clear()
+        errors.clear()
+        last_flush = time.monotonic()
+
+    batch_hashes: set[str] = set()
+    for outcome in _outcomes(jobs, config, frozenset(hashes)):
+        job = outcome.job
+        if outcome.error is not None or outcome.hash is None:
+            reason = outcome.error or "internal error: no hash"
+            errors.append((job.path, job.size, job.mtime_ns, reason))
+            report.failed += 1
+            report.errors.append({"path": job.path, "reason": reason})
+        else:
+            digest = outcome.hash
+            if outcome.stem is not None and digest not in hashes and digest not in batch_hashes:
+                stems.append(outcome.stem)
+                batch_hashes.add(digest)
+                report.added += 1
+            else:
+                report.linked += 1
+            links.append((job.path, digest, job.size, job.mtime_ns))
+        if progress:
+            progress(1)
+        if len(links) + len(errors) >= BATCH_SIZE or time.monotonic() - last_flush > BATCH_SECONDS:
+            flush()
+            batch_hashes.clear()
+    for path, _, _, reason in refused:
+        report.failed += 1
+        report.errors.append({"path": path, "reason": reason})
+        if progress:
+            progress(1)
+    flush()
+
+    gone = [p for p in (*files, *failed_before) if p not in seen and _under(p, roots)]
+    report.removed = catalog.forget(gone)
+    table = CategoryTable(config.categories)
+    for stem_id, path in catalog.orphaned_canonicals():
+        catalog.move(stem_id, path, table.classify(path).category)
+    report.duplicates = len(catalog.duplicates())
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _under(path: str, roots: list[Path]) -> bool:
+    p = Path(path)
+    return any(p == r or r in p.parents for r in roots)
+
+
+def progress_bar(
+    quiet: bool,
+) -> tuple[Callable[[int], Any], Callable[[int], Any], Callable[[], None]]:
+    """(advance, set_total, close) for a tqdm bar on an interactive stderr, no-ops otherwise."""
+    if quiet or not sys.stderr.isatty():
+        return (lambda n: None), (lambda n: None), (lambda: None)
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="file", file=sys.stderr, dynamic_ncols=True)
+
+    def set_total(n: int) -> None:
+        bar.total = n
+        bar.refresh()
+
+    return bar.update, set_total, bar.close
