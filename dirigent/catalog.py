@@ -134,7 +134,8 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
 def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply pending migrations, each in its own transaction; returns the versions applied."""
     con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)"
+        "CREATE TABLE IF NOT EXISTS schema_version "
+        "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP)"
     )
     current = schema_version(con)
     if current > SCHEMA_VERSION:
@@ -235,6 +236,9 @@ class Catalog:
                         "SELECT hash, id FROM stems WHERE hash IN (SELECT unnest(?))", [wanted]
                     ).fetchall()
                 )
+                unknown = set(wanted) - set(known)
+                if unknown:
+                    raise CatalogError(f"files link to {len(unknown)} unknown stem hashes")
                 con.executemany(
                     "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
                     [(p, known[h], size, mtime, now) for p, h, size, mtime in links],
@@ -253,6 +257,9 @@ class Catalog:
                     [[p for p, _, _, _ in errors]],
                 )
             con.execute("COMMIT")
+        except CatalogError:
+            con.execute("ROLLBACK")
+            raise
         except duckdb.Error as e:
             con.execute("ROLLBACK")
             raise CatalogError(f"catalog write failed: {e}") from e

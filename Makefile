@@ -1,0 +1,42 @@
+# Two commands for a fresh machine: `make demo` and `make test`. Everything installs into .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO := demo
+
+.PHONY: demo test bench lint corpus clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(VENV)/.installed
+	rm -rf $(DEMO)
+	$(BIN)/dirigent demo-kit $(DEMO)/kit
+	$(BIN)/dirigent --db $(DEMO)/stems.duckdb ingest $(DEMO)/kit
+	$(BIN)/dirigent --db $(DEMO)/stems.duckdb stems
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/bench_ingest.py
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check dirigent bridge tests benchmarks scripts
+	$(BIN)/ruff format --check dirigent bridge tests benchmarks scripts
+
+# Debian's lmms-common samples, for development and the corpus tests (not committed).
+corpus:
+	scripts/fetch_lmms_corpus.sh .cache/lmms
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache

@@ -1,0 +1,84 @@
+"""Shared fixtures: synthesised audio (seeded), a demo kit built once, a CLI runner."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from dirigent import demo_kit
+from dirigent.cli import main
+
+
+@pytest.fixture(params=[44100, 48000], ids=["44k1", "48k"])
+def sr(request: pytest.FixtureRequest) -> int:
+    """Both sample rates producers meet."""
+    return int(request.param)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A seeded generator: tests are repeatable."""
+    return np.random.default_rng(1234)
+
+
+def write(path: Path, y: np.ndarray, sr: int, subtype: str = "PCM_24") -> Path:
+    """Write ``(channels, n)`` or ``(n,)`` audio and return the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, y.T if y.ndim == 2 else y, sr, subtype=subtype)
+    return path
+
+
+@pytest.fixture(scope="session")
+def kit(tmp_path_factory: pytest.TempPathFactory) -> list[demo_kit.KitFile]:
+    """The demo kit, generated once per session (read-only for tests)."""
+    return demo_kit.generate(tmp_path_factory.mktemp("kit") / "kit")
+
+
+@pytest.fixture
+def cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., tuple[int, str, str]]:
+    """Run ``dirigent`` in-process against a catalog in ``tmp_path``; returns (rc, out, err)."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("DIRIGENT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            rc = main(["--db", str(tmp_path / "stems.duckdb"), *args])
+        except SystemExit as e:  # argparse rejects bad arguments with exit status 2
+            rc = int(e.code or 0)
+        out, err = capsys.readouterr()
+        return rc, out, err
+
+    return run
+
+
+def json_out(text: str) -> object:
+    """Parse a command's JSON output."""
+    return json.loads(text)
+
+
+def dirigent_subprocess(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """Start the real console entry point in a child process."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "dirigent.cli", *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )

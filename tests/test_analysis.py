@@ -1,0 +1,137 @@
+"""Analysis on synthesised audio with known answers, and on the demo kit without its names."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dirigent import demo_kit
+from dirigent.analysis import analyse
+from dirigent.analysis.quality import assess
+from dirigent.audio_io import decode
+
+
+def click_loop(*, sr: int, bpm: float, beats: int, rng: np.random.Generator) -> np.ndarray:
+    """A loop of kick-like thumps on every beat and softer hats on the off-beats."""
+    k = demo_kit.kick(sr=sr, rng=rng, decay=0.2)
+    h = demo_kit.hat(sr=sr, rng=rng, decay=0.03)
+    beat = 60 / bpm
+    hits = [(i * beat, k) for i in range(beats)] + [
+        (i * beat + beat / 2, 0.4 * h) for i in range(beats)
+    ]
+    return demo_kit._place(int(round(beats * beat * sr)), hits, sr=sr)[None, :]
+
+
+@pytest.mark.parametrize("bpm", [124, 128, 133, 140, 150])
+def test_loop_bpm_in_the_techno_octave(sr: int, bpm: float, rng: np.random.Generator) -> None:
+    a = analyse(click_loop(sr=sr, bpm=bpm, beats=8, rng=rng), sr=sr)
+    assert a.is_loop
+    assert a.bpm == pytest.approx(bpm, abs=0.5)
+
+
+def test_half_time_loop_reads_in_the_techno_octave(rng: np.random.Generator) -> None:
+    # kicks on beats 1 and 3 only, hats on every beat: 140 BPM, not 70
+    sr, bpm = 44100, 140
+    beat = 60 / bpm
+    k = demo_kit.kick(sr=sr, rng=rng, decay=0.2)
+    h = demo_kit.hat(sr=sr, rng=rng, decay=0.03)
+    hits = [(i * beat, k) for i in range(0, 8, 2)] + [(i * beat, 0.5 * h) for i in range(8)]
+    y = demo_kit._place(int(round(8 * beat * sr)), hits, sr=sr)[None, :]
+    assert analyse(y, sr=sr, loop_hint=True).bpm == pytest.approx(140, abs=0.5)
+
+
+def test_one_shots_have_no_bpm(sr: int, rng: np.random.Generator) -> None:
+    a = analyse(demo_kit.kick(sr=sr, rng=rng)[None, :], sr=sr)
+    assert not a.is_loop and a.bpm is None
+
+
+@pytest.mark.parametrize("key", ["Am", "Cm", "F#m", "Dm"])
+def test_minor_chord_key(sr: int, key: str, rng: np.random.Generator) -> None:
+    root = demo_kit.root_midi(key, 3)
+    y = demo_kit.chord(
+        sr=sr,
+        rng=rng,
+        notes=[root, root + 3, root + 7],
+        seconds=2.0,
+        attack=0.01,
+        release=0.2,
+        cutoff=3000,
+    )
+    assert analyse(y, sr=sr).key == key
+
+
+def test_noise_has_no_key(sr: int, rng: np.random.Generator) -> None:
+    assert analyse(rng.standard_normal((1, sr)) * 0.3, sr=sr).key is None
+
+
+def test_input_is_not_modified(rng: np.random.Generator) -> None:
+    y = rng.standard_normal((2, 44100)).astype(np.float32) * 0.1
+    before = y.copy()
+    analyse(y, sr=44100)
+    np.testing.assert_array_equal(y, before)
+
+
+def test_tiny_single_cycle_waveform_is_analysed() -> None:
+    y = np.sin(2 * np.pi * np.arange(256) / 256)[None, :].astype(np.float32)
+    a = analyse(y, sr=44100)
+    assert a.duration == pytest.approx(256 / 44100, abs=1e-4) and a.loudness_lufs is not None
+
+
+# --- quality -------------------------------------------------------------------------------
+
+
+def decaying(sr: int, rng: np.random.Generator, seconds: float = 1.0) -> np.ndarray:
+    t = np.arange(int(seconds * sr)) / sr
+    tone = np.sin(2 * np.pi * 220 * t) + 0.01 * rng.standard_normal(t.size)
+    return 0.5 * tone * np.exp(-t / 0.08)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (lambda y, sr: np.clip(y * 8, -1, 1), "clipping"),
+        (lambda y, sr: y + 0.05, "DC offset"),
+        (lambda y, sr: np.concatenate([np.zeros(int(0.3 * sr)), y]), "leading silence"),
+        (lambda y, sr: np.concatenate([y, np.zeros(int(2 * sr))]), "trailing silence"),
+        (lambda y, sr: y[: int(0.05 * sr)], "truncated tail"),
+        (lambda y, sr: y + 0.003 * np.sin(2 * np.pi * 50 * np.arange(y.size) / sr), "noise floor"),
+    ],
+    ids=["clip", "dc", "lead", "trail", "truncated", "hum"],
+)
+def test_quality_flags(sr: int, rng: np.random.Generator, mutate, reason: str) -> None:
+    clean = decaying(sr, rng)
+    assert assess(clean[None, :], sr=sr, is_loop=False).score == 1.0
+    q = assess(mutate(clean, sr)[None, :], sr=sr, is_loop=False)
+    assert q.score < 1.0
+    assert any(r.startswith(reason) for r in q.reasons), q.reasons
+
+
+def test_quality_stereo_and_rate_flags(rng: np.random.Generator) -> None:
+    y = decaying(22050, rng)
+    assert any("below 44.1 kHz" in r for r in assess(y[None, :], sr=22050, is_loop=False).reasons)
+    y = decaying(44100, rng)
+    for stereo, reason in [
+        (np.stack([y, y]), "identical channels"),
+        (np.stack([y, np.zeros_like(y)]), "one silent channel"),
+        (np.stack([y, -y * 0.9]), "out of phase"),
+    ]:
+        q = assess(stereo, sr=44100, is_loop=False)
+        assert any(reason in r for r in q.reasons), q.reasons
+
+
+# --- the demo kit with its names hidden: the analysis must listen ----------------------------
+
+
+def test_demo_kit_by_ear(kit: list[demo_kit.KitFile]) -> None:
+    loops_right = bpm_right = key_right = 0
+    with_bpm = [f for f in kit if f.bpm]
+    with_key = [f for f in kit if f.key]
+    for f in kit:
+        y, sr, _ = decode(f.path.read_bytes(), f.path)
+        a = analyse(y, sr=sr, loop_hint=False)  # no path hints at all
+        loops_right += a.is_loop == f.is_loop
+        bpm_right += bool(f.bpm and a.bpm and abs(a.bpm - f.bpm) < 1)
+        key_right += bool(f.key and a.key == f.key)
+    assert loops_right / len(kit) >= 0.95
+    assert bpm_right / len(with_bpm) >= 0.9
+    assert key_right / len(with_key) >= 0.75

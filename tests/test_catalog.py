@@ -1,0 +1,69 @@
+"""The DuckDB catalog: migrations, one writer, reads."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dirigent.catalog import SCHEMA_VERSION, Catalog, migrate, schema_version
+from dirigent.errors import CatalogError
+
+
+def test_new_catalog_is_migrated_once(tmp_path: Path) -> None:
+    path = tmp_path / "db" / "stems.duckdb"
+    with Catalog(path) as catalog:
+        assert schema_version(catalog.con) == SCHEMA_VERSION
+        assert migrate(catalog.con) == []
+    with Catalog(path, read_only=True) as catalog:
+        assert catalog.counts() == {"stems": 0, "files": 0, "errors": 0}
+
+
+def test_read_only_needs_an_existing_current_catalog(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError, match="run `dirigent ingest` first"):
+        Catalog(tmp_path / "none.duckdb", read_only=True)
+    old = tmp_path / "old.duckdb"
+    duckdb.connect(str(old)).close()
+    with pytest.raises(CatalogError, match="dirigent migrate"):
+        Catalog(old, read_only=True)
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.duckdb"
+    with Catalog(path) as catalog:
+        catalog.con.execute("INSERT INTO schema_version VALUES (999, current_timestamp)")
+    with pytest.raises(CatalogError, match="newer than this Dirigent"):
+        Catalog(path)
+
+
+def test_second_writer_gets_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "held.duckdb"
+    Catalog(path).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys, time; c = duckdb.connect({str(path)!r}); print('held', flush=True);"
+            " sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(CatalogError, match="held by another Dirigent process"):
+            Catalog(path)
+    finally:
+        holder.communicate("")
+
+
+def test_write_is_all_or_nothing(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.duckdb") as catalog:
+        with pytest.raises(CatalogError):
+            # a link to a hash that has no stem cannot be written; nothing of the batch stays
+            catalog.write([], [("/a.wav", "nohash", 1, 1)], [("/b.wav", 1, 1, "bad")])
+        assert catalog.counts() == {"stems": 0, "files": 0, "errors": 0}

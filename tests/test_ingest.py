@@ -1,0 +1,210 @@
+"""Ingest end to end through the CLI: incremental, moves, duplicates, bad files, kills."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import struct
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from dirigent.catalog import Catalog
+from tests.conftest import dirigent_subprocess, write
+from tests.test_audio_io import bad_files
+
+
+@pytest.fixture
+def library(tmp_path: Path, kit) -> Path:
+    """A writable copy of the demo kit."""
+    root = tmp_path / "library"
+    shutil.copytree(kit[0].path.parents[2], root)
+    return root
+
+
+def stems_json(cli, *args: str) -> list[dict]:
+    rc, out, _ = cli("stems", "--json", *args)
+    assert rc == 0
+    return json.loads(out)
+
+
+def test_ingest_catalogues_the_kit_with_truth_from_names(cli, library: Path, kit) -> None:
+    rc, out, err = cli("ingest", str(library), "--json")
+    assert rc == 0, err
+    report = json.loads(out)
+    assert report["added"] == len(kit) and report["failed"] == 0
+    stems = stems_json(cli)
+    assert len(stems) == len(kit)
+    truth = {f.path.relative_to(kit[0].path.parents[2]): f for f in kit}
+    for s in stems:
+        f = truth[Path(s["path"]).relative_to(library)]
+        assert s["category"] == f.category
+        assert s["is_loop"] == f.is_loop
+        for field in (
+            "path",
+            "hash",
+            "duration",
+            "loudness_lufs",
+            "quality",
+            "peak_dbfs",
+            "rms_dbfs",
+            "sample_rate",
+            "channels",
+            "format",
+            "quality_reasons",
+        ):
+            assert field in s
+        if f.bpm:
+            assert s["bpm"] == pytest.approx(f.bpm, abs=0.01)
+        if f.key:
+            assert s["key"] == f.key
+
+
+def test_filters(cli, library: Path) -> None:
+    cli("ingest", str(library), "--quiet")
+    kicks = stems_json(cli, "--category", "kick")
+    assert kicks and {s["category"] for s in kicks} == {"kick"}
+    mid = stems_json(cli, "--bpm", "125-135")
+    assert mid and all(125 <= s["bpm"] <= 135 for s in mid)
+    am = stems_json(cli, "--key", "A minor")
+    assert am and {s["key"] for s in am} == {"Am"}
+    loops = stems_json(cli, "--loops")
+    assert loops and all(s["is_loop"] for s in loops)
+    rc, _, err = cli("stems", "--bpm", "fast")
+    assert rc == 2 and "use 128 or 125-135" in err
+
+
+def test_second_run_reads_nothing(cli, library: Path) -> None:
+    cli("ingest", str(library), "--quiet")
+    rc, out, _ = cli("ingest", str(library), "--json")
+    report = json.loads(out)
+    assert report["unchanged"] == report["scanned"] and report["added"] == 0
+
+
+def test_rename_move_copy_delete_and_edit(cli, library: Path, rng: np.random.Generator) -> None:
+    cli("ingest", str(library), "--quiet")
+    before = {s["hash"]: s for s in stems_json(cli)}
+    kick = next(library.rglob("*Kick_01*"))
+    moved = library / "Moved" / "renamed kick.wav"
+    moved.parent.mkdir()
+    kick.rename(moved)
+    shutil.copy(next(library.rglob("*Snare_01*")), library / "snare copy.wav")
+    next(library.rglob("*Clap_02*")).unlink()
+    hat = next(library.rglob("*Closed_Hat_01*"))
+    write(hat, rng.standard_normal(4410) * 0.1, 44100)
+    rc, out, _ = cli("ingest", str(library), "--json")
+    report = json.loads(out)
+    # added: the edited hat; linked: the moved kick and the snare copy; removed: the clap's
+    # path and the kick's old path
+    assert (report["added"], report["linked"], report["removed"]) == (1, 2, 2)
+    assert report["duplicates"] == 1
+    after = {s["hash"]: s for s in stems_json(cli)}
+    kick_stem = next(s for s in after.values() if s["path"] == str(moved))
+    assert kick_stem["id"] == before[kick_stem["hash"]]["id"]  # a move is not a new stem
+    assert kick_stem["category"] == "kick"  # re-derived from the new path (file name)
+    # the clap is gone, and the hat's new audio takes the place of its old audio
+    assert len(after) == len(before) - 1
+    rc, out, _ = cli("stems", "--duplicates", "--json")
+    assert [Path(d["path"]).name for d in json.loads(out)] == ["snare copy.wav"]
+
+
+def test_bad_files_are_rows_not_crashes(
+    cli, tmp_path: Path, library: Path, rng: np.random.Generator, monkeypatch
+) -> None:
+    bad = bad_files(library, rng)
+    hour = library / "bad" / "one hour.wav"
+    sparse_hour_wav(hour, seconds=3600)
+    monkeypatch.setenv("DIRIGENT_MAX_FILE_MB", "300")
+    rc, out, err = cli("ingest", str(library), "--json")
+    assert rc == 0
+    report = json.loads(out)
+    assert report["failed"] == len(bad) + 1
+    assert f"warning: {len(bad) + 1} files could not be catalogued" in err
+    rc, out, _ = cli("errors", "--json")
+    reasons = {Path(e["path"]).name: e["reason"] for e in json.loads(out)}
+    for path, words in bad.values():
+        assert words in reasons[path.name]
+    assert "above DIRIGENT_MAX_FILE_MB=300" in reasons["one hour.wav"]
+    assert report["added"] == len(list((library / "One Shots").rglob("*.wav"))) + len(
+        list((library / "Loops").rglob("*.wav"))
+    )
+    # unchanged bad files are not retried, and stay reported
+    rc, out, err = cli("ingest", str(library), "--json")
+    assert json.loads(out)["known_failures"] == len(bad) + 1 and rc == 0
+
+
+def sparse_hour_wav(path: Path, *, seconds: int, sr: int = 44100, channels: int = 2) -> None:
+    """A valid 16-bit WAV of ``seconds`` of silence, written sparsely (no disk used)."""
+    data_bytes = seconds * sr * channels * 2
+    header = (
+        b"RIFF"
+        + struct.pack("<I", 36 + data_bytes)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<IHHIIHH", 16, 1, channels, sr, sr * channels * 2, channels * 2, 16)
+        + b"data"
+        + struct.pack("<I", data_bytes)
+    )
+    with path.open("wb") as f:
+        f.write(header)
+        f.truncate(len(header) + data_bytes)
+
+
+def test_long_file_is_analysed_in_blocks(cli, tmp_path: Path, monkeypatch) -> None:
+    sr = 44100
+    t = np.arange(sr * 40) / sr
+    y = 0.25 * np.sin(2 * np.pi * 110 * t)
+    path = write(tmp_path / "lib" / "long drone.wav", y, sr, "PCM_16")
+    monkeypatch.setenv("DIRIGENT_STREAM_ABOVE_S", "30")
+    monkeypatch.setattr("dirigent.ingest.PROBE_ABOVE_BYTES", 1024)
+    monkeypatch.setattr("dirigent.ingest.EXCERPT_S", 5.0)
+    rc, _, err = cli("ingest", str(path.parent), "--quiet", "--workers", "1")
+    assert rc == 0, err
+    (stem,) = stems_json(cli)
+    assert stem["duration"] == pytest.approx(40, abs=0.01)
+    assert stem["peak_dbfs"] == pytest.approx(-12.04, abs=0.05)
+    assert "long file: quality checked on an excerpt" in stem["quality_reasons"]
+
+
+def many_one_shots(root: Path, n: int) -> None:
+    """``n`` distinct short one-shots (distinct audio, so distinct hashes)."""
+    sr = 44100
+    t = np.arange(int(0.15 * sr)) / sr
+    for i in range(n):
+        y = np.sin(2 * np.pi * (60 + i) * t) * np.exp(-t / 0.05)
+        sf.write(root / f"pack{i // 100}" / f"kick_{i:04d}.wav", y, sr, subtype="PCM_16") if (
+            root / f"pack{i // 100}"
+        ).is_dir() else (
+            (root / f"pack{i // 100}").mkdir(parents=True),
+            sf.write(root / f"pack{i // 100}" / f"kick_{i:04d}.wav", y, sr, subtype="PCM_16"),
+        )
+
+
+@pytest.mark.slow
+def test_kill_9_during_ingest_then_resume(tmp_path: Path) -> None:
+    root = tmp_path / "many"
+    n = 600
+    many_one_shots(root, n)
+    db = tmp_path / "kill.duckdb"
+    for delay in (1.0, 1.6, 2.2):
+        child = dirigent_subprocess("--db", str(db), "ingest", str(root), "--quiet", cwd=tmp_path)
+        time.sleep(delay)
+        if child.poll() is None:
+            os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    child = dirigent_subprocess("--db", str(db), "ingest", str(root), "--json", cwd=tmp_path)
+    out, err = child.communicate(timeout=300)
+    assert child.returncode == 0, err
+    assert json.loads(out)["catalog"]["stems"] == n
+    with Catalog(db, read_only=True) as catalog:
+        con = catalog.con
+        assert con.execute("SELECT count(*), count(DISTINCT hash) FROM stems").fetchone() == (n, n)
+        assert con.execute("SELECT count(*), count(DISTINCT path) FROM files").fetchone() == (n, n)
+        assert con.execute(
+            "SELECT count(*) FROM stems WHERE id NOT IN (SELECT stem_id FROM files)"
+        ).fetchone() == (0,)
