@@ -187,8 +187,7 @@ _MIN_SUBSTRING = 4
 _BPM_TAG = re.compile(r"(?<![0-9.])(\d{2,3}(?:\.\d+)?)\s*-?\s*bpm", re.IGNORECASE)
 _BARE_BPM = re.compile(r"(?:^|[_\s-])(\d{2,3})(?:[_\s-]|$)")
 _KEY_TAG = re.compile(
-    r"(?:^|[_\s-])([A-G])(#|b|is|es)?[_\s-]?(m|min|minor|maj|major)?(?=[_\s.-]|$)",
-    re.IGNORECASE
+    r"(?:^|[_\s-])([A-G])(#|b|is|es)?[_\s-]?(m|min|minor|maj|major)?(?=[_\s.-]|$)", re.IGNORECASE
 )
 TAG_BPM_RANGE = (60.0, 200.0)
 _SHARPS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}

@@ -46,7 +46,7 @@ def test_second_writer_gets_a_clear_error(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            f"import duckdb, sys, time; c = duckdb.connect({str(path)!r}); print('held', flush=True);"
+            f"import duckdb, sys; c = duckdb.connect({str(path)!r}); print('held', flush=True);"
             " sys.stdin.read()",
         ],
         stdin=subprocess.PIPE,

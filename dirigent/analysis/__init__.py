@@ -72,7 +72,7 @@ def _sustained(mono: np.ndarray, *, sr: int) -> bool:
     energy = np.array([float(np.mean(t**2)) if t.size else 0.0 for t in tenths])
     if energy.max() <= 0:
         return False
-    return 10 * np.log10(energy[-1] / energy.max() + 1e-12) > SUSTAIN_DB
+    return bool(10 * np.log10(energy[-1] / energy.max() + 1e-12) > SUSTAIN_DB)
 
 
 def analyse_music(
