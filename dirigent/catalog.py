@@ -294,7 +294,8 @@ class Catalog:
 
     def stems(self, where: StemFilter = StemFilter()) -> list[dict[str, Any]]:
         """Stems that still have a file on disk, oldest first, as dicts with a ``copies`` count."""
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[Any] = []
         if where.category:
             clauses.append("s.category = ?")
             params.append(where.category)

@@ -295,9 +295,9 @@ def ingest(
         if len(links) + len(errors) >= BATCH_SIZE or time.monotonic() - last_flush > BATCH_SECONDS:
             flush()
             batch_hashes.clear()
-    for path, _, _, reason in refused:
+    for refused_path, _, _, reason in refused:
         report.failed += 1
-        report.errors.append({"path": path, "reason": reason})
+        report.errors.append({"path": refused_path, "reason": reason})
         if progress:
             progress(1)
     flush()
@@ -305,8 +305,8 @@ def ingest(
     gone = [p for p in (*files, *failed_before) if p not in seen and _under(p, roots)]
     report.removed = catalog.forget(gone)
     table = CategoryTable(config.categories)
-    for stem_id, path in catalog.orphaned_canonicals():
-        catalog.move(stem_id, path, table.classify(path).category)
+    for stem_id, new_path in catalog.orphaned_canonicals():
+        catalog.move(stem_id, new_path, table.classify(new_path).category)
     report.duplicates = len(catalog.duplicates())
     report.seconds = round(time.perf_counter() - started, 3)
     return report
