@@ -136,7 +136,7 @@ def decode(data: bytes, path: Path) -> tuple[np.ndarray, int, AudioInfo]:
         with sf.SoundFile(io.BytesIO(wrapped or data)) as f:
             info = AudioInfo("WAV/OGG" if wrapped else f.format, f.samplerate, f.channels, f.frames)
             _check(info, path)
-            y = f.read(dtype="float32", always_2d=True).T
+            y = np.ascontiguousarray(f.read(dtype="float32", always_2d=True).T)
     except sf.LibsndfileError as e:
         if path.suffix.lower() in (".wav", ".aif", ".aiff", ".flac"):
             raise AudioError(f"not a readable {path.suffix[1:].upper()} file: {e}") from e
@@ -174,7 +174,7 @@ def blocks(path: Path, *, seconds: float = 10.0) -> Iterator[np.ndarray]:
         with sf.SoundFile(str(path)) as f:
             size = max(1, int(seconds * f.samplerate))
             for block in f.blocks(blocksize=size, dtype="float32", always_2d=True):
-                block = block.T
+                block = np.ascontiguousarray(block.T)
                 _check_finite(block)
                 yield block
     except sf.LibsndfileError as e:
@@ -186,7 +186,7 @@ def read_excerpt(path: Path, *, start: int, frames: int) -> np.ndarray:
     try:
         with sf.SoundFile(str(path)) as f:
             f.seek(start)
-            y = f.read(frames, dtype="float32", always_2d=True).T
+            y = np.ascontiguousarray(f.read(frames, dtype="float32", always_2d=True).T)
     except sf.LibsndfileError as e:
         raise AudioError(f"read failed: {e}") from e
     _check_finite(y)

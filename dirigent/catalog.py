@@ -11,6 +11,7 @@ from typing import Any
 
 import duckdb
 
+from dirigent.analysis.descriptors import DESCRIPTOR_VERSION
 from dirigent.errors import CatalogError
 
 # Forward migrations, applied in order; a version is never edited once released.
@@ -62,33 +63,89 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
     """,
     ),
+    (
+        2,
+        """
+        CREATE TABLE features (
+            stem_id INTEGER PRIMARY KEY,
+            version INTEGER NOT NULL,
+            descriptors FLOAT[] NOT NULL
+        );
+        CREATE TABLE embeddings (
+            stem_id INTEGER NOT NULL,
+            backend VARCHAR NOT NULL,
+            vector FLOAT[] NOT NULL,
+            PRIMARY KEY (stem_id, backend)
+        );
+        CREATE SEQUENCE query_ids START 1;
+        CREATE TABLE queries (
+            id INTEGER PRIMARY KEY DEFAULT nextval('query_ids'),
+            session VARCHAR NOT NULL,
+            prompt VARCHAR NOT NULL,
+            params VARCHAR NOT NULL,
+            backend VARCHAR NOT NULL,
+            latency_ms DOUBLE NOT NULL,
+            asked_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+        CREATE TABLE results (
+            query_id INTEGER NOT NULL,
+            rank INTEGER NOT NULL,
+            stem_id INTEGER NOT NULL,
+            score DOUBLE NOT NULL,
+            PRIMARY KEY (query_id, rank)
+        );
+        CREATE TABLE feedback (
+            stem_id INTEGER NOT NULL,
+            action VARCHAR NOT NULL CHECK (action IN ('like', 'skip')),
+            query_id INTEGER,
+            session VARCHAR NOT NULL,
+            given_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+    """,
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
-STEM_COLUMNS = (
-    "hash",
-    "path",
-    "format",
-    "sample_rate",
-    "channels",
-    "frames",
-    "duration",
-    "peak_dbfs",
-    "rms_dbfs",
-    "loudness_lufs",
-    "is_loop",
-    "onsets",
-    "bpm",
-    "bpm_confidence",
-    "bpm_source",
-    "key",
-    "key_confidence",
-    "key_source",
-    "category",
-    "quality",
-    "quality_reasons",
-    "analysis_version",
-)
+# Columns a new stem row carries, with their SQL types (for bulk inserts).
+STEM_COLUMNS: dict[str, str] = {
+    "hash": "VARCHAR",
+    "path": "VARCHAR",
+    "format": "VARCHAR",
+    "sample_rate": "INTEGER",
+    "channels": "INTEGER",
+    "frames": "BIGINT",
+    "duration": "DOUBLE",
+    "peak_dbfs": "DOUBLE",
+    "rms_dbfs": "DOUBLE",
+    "loudness_lufs": "DOUBLE",
+    "is_loop": "BOOLEAN",
+    "onsets": "INTEGER",
+    "bpm": "DOUBLE",
+    "bpm_confidence": "DOUBLE",
+    "bpm_source": "VARCHAR",
+    "key": "VARCHAR",
+    "key_confidence": "DOUBLE",
+    "key_source": "VARCHAR",
+    "category": "VARCHAR",
+    "quality": "DOUBLE",
+    "quality_reasons": "VARCHAR[]",
+    "analysis_version": "INTEGER",
+}
+FEATURE_COLUMNS = {"stem_id": "INTEGER", "version": "INTEGER", "descriptors": "FLOAT[]"}
+FILE_COLUMNS = {
+    "path": "VARCHAR",
+    "stem_id": "INTEGER",
+    "size": "BIGINT",
+    "mtime_ns": "BIGINT",
+    "seen_at": "TIMESTAMP",
+}
+ERROR_COLUMNS = {
+    "path": "VARCHAR",
+    "size": "BIGINT",
+    "mtime_ns": "BIGINT",
+    "reason": "VARCHAR",
+    "failed_at": "TIMESTAMP",
+}
 
 
 @dataclass(frozen=True)
@@ -107,6 +164,24 @@ class StemFilter:
     bpm_range: tuple[float, float] | None = None
     key: str | None = None
     loops: bool | None = None
+
+
+def bulk_insert(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: dict[str, str],
+    rows: Sequence[Sequence[Any]],
+    conflict: str = "",
+) -> None:
+    """Insert ``rows`` in one statement: each column travels as one typed list and is unnested
+    (row-by-row ``executemany`` costs milliseconds per row)."""
+    if not rows:
+        return
+    lists = [list(col) for col in zip(*rows, strict=True)]
+    selects = ", ".join(f"unnest(?::{t}[])" for t in columns.values())
+    verb = "INSERT OR REPLACE" if conflict == "replace" else "INSERT"
+    tail = f" ON CONFLICT {conflict}" if conflict and conflict != "replace" else ""
+    con.execute(f"{verb} INTO {table} ({', '.join(columns)}) SELECT {selects}{tail}", lists)
 
 
 def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -222,13 +297,13 @@ class Catalog:
         con.execute("BEGIN TRANSACTION")
         try:
             known = {}
-            if stems:
-                placeholders = ", ".join("?" * len(STEM_COLUMNS))
-                con.executemany(
-                    f"INSERT INTO stems ({', '.join(STEM_COLUMNS)}) VALUES ({placeholders}) "
-                    "ON CONFLICT (hash) DO NOTHING",
-                    [[s[c] for c in STEM_COLUMNS] for s in stems],
-                )
+            bulk_insert(
+                con,
+                "stems",
+                STEM_COLUMNS,
+                [[s[c] for c in STEM_COLUMNS] for s in stems],
+                "(hash) DO NOTHING",
+            )
             wanted = sorted({h for _, h, _, _ in links})
             if wanted:
                 known = dict(
@@ -239,18 +314,35 @@ class Catalog:
                 unknown = set(wanted) - set(known)
                 if unknown:
                     raise CatalogError(f"files link to {len(unknown)} unknown stem hashes")
-                con.executemany(
-                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+                bulk_insert(
+                    con,
+                    "features",
+                    FEATURE_COLUMNS,
+                    [
+                        (known[s["hash"]], DESCRIPTOR_VERSION, s["descriptors"])
+                        for s in stems
+                        if s["hash"] in known
+                    ],
+                    "(stem_id) DO NOTHING",
+                )
+                bulk_insert(
+                    con,
+                    "files",
+                    FILE_COLUMNS,
                     [(p, known[h], size, mtime, now) for p, h, size, mtime in links],
+                    "replace",
                 )
                 con.execute(
                     "DELETE FROM ingest_errors WHERE path IN (SELECT unnest(?))",
                     [[p for p, _, _, _ in links]],
                 )
             if errors:
-                con.executemany(
-                    "INSERT OR REPLACE INTO ingest_errors VALUES (?, ?, ?, ?, ?)",
+                bulk_insert(
+                    con,
+                    "ingest_errors",
+                    ERROR_COLUMNS,
                     [(p, size, mtime, reason, now) for p, size, mtime, reason in errors],
+                    "replace",
                 )
                 con.execute(
                     "DELETE FROM files WHERE path IN (SELECT unnest(?))",

@@ -134,6 +134,7 @@ def _stem_row(
         key_source=key_source,
         category=tags.category,
         quality_reasons=list(analysis.quality_reasons),
+        descriptors=analysis.descriptors.tolist(),
         analysis_version=ANALYSIS_VERSION,
     )
     return row

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dirigent.analysis import descriptors
 from dirigent.analysis.loudness import LoudnessMeter, to_db
 from dirigent.analysis.quality import assess
 from dirigent.analysis.spectrum import onset_strength, spectrogram, to_mono
@@ -37,6 +38,7 @@ class Analysis:
     key_confidence: float
     quality: float
     quality_reasons: tuple[str, ...]
+    descriptors: np.ndarray  # see dirigent.analysis.descriptors.NAMES
 
 
 @dataclass(frozen=True)
@@ -75,10 +77,22 @@ def _sustained(mono: np.ndarray, *, sr: int) -> bool:
     return bool(10 * np.log10(energy[-1] / energy.max() + 1e-12) > SUSTAIN_DB)
 
 
-def analyse_music(
-    y: np.ndarray, *, sr: int, duration: float, loop_hint: bool
-) -> tuple[bool, int, float | None, float, str | None, float]:
-    """One-shot vs loop, onset count, BPM (loops only) and key, from ``(channels, n)`` audio.
+@dataclass(frozen=True)
+class Music:
+    """What the analysers hear beyond levels."""
+
+    is_loop: bool
+    onsets: int
+    bpm: float | None
+    bpm_confidence: float
+    key: str | None
+    key_confidence: float
+    descriptors: np.ndarray
+
+
+def analyse_music(y: np.ndarray, *, sr: int, duration: float, loop_hint: bool) -> Music:
+    """One-shot vs loop, onset count, BPM (loops only), key and timbre descriptors, from
+    ``(channels, n)`` audio.
 
     ``duration`` is the whole file's length (``y`` may be an excerpt of it); ``loop_hint``
     is what the path says ("Loops/...", "_loop_").
@@ -99,7 +113,8 @@ def analyse_music(
     key, key_confidence = (
         estimate_key(mono, sr=sr, spec=spec) if duration >= MIN_KEY_S else (None, 0.0)
     )
-    return is_loop, onsets, bpm, confidence, key, key_confidence
+    vector = descriptors.describe(y, sr=sr, spec=spec, onsets=onsets, duration=duration)
+    return Music(is_loop, onsets, bpm, confidence, key, key_confidence, vector)
 
 
 def analyse(y: np.ndarray, *, sr: int, loop_hint: bool = False) -> Analysis:
@@ -117,24 +132,9 @@ def analyse(y: np.ndarray, *, sr: int, loop_hint: bool = False) -> Analysis:
     y = np.atleast_2d(y)
     duration = y.shape[1] / sr
     levels = measure_levels([y], sr=sr, channels=y.shape[0])
-    is_loop, onsets, bpm, bpm_conf, key, key_conf = analyse_music(
-        y, sr=sr, duration=duration, loop_hint=loop_hint
-    )
-    quality = assess(y, sr=sr, is_loop=is_loop)
-    return Analysis(
-        round(duration, 4),
-        levels.peak_dbfs,
-        levels.rms_dbfs,
-        levels.loudness_lufs,
-        is_loop,
-        onsets,
-        bpm,
-        bpm_conf,
-        key,
-        key_conf,
-        quality.score,
-        quality.reasons,
-    )
+    music = analyse_music(y, sr=sr, duration=duration, loop_hint=loop_hint)
+    quality = assess(y, sr=sr, is_loop=music.is_loop)
+    return _combine(duration, levels, music, quality.score, quality.reasons)
 
 
 def analyse_long(
@@ -148,22 +148,27 @@ def analyse_long(
 ) -> Analysis:
     """Analyse a file too long to hold: levels over all ``blocks``, the rest on ``excerpt``."""
     levels = measure_levels(blocks, sr=sr, channels=channels)
-    is_loop, onsets, bpm, bpm_conf, key, key_conf = analyse_music(
-        excerpt, sr=sr, duration=excerpt.shape[1] / sr, loop_hint=loop_hint
-    )
+    music = analyse_music(excerpt, sr=sr, duration=excerpt.shape[1] / sr, loop_hint=loop_hint)
     quality = assess(excerpt, sr=sr, is_loop=True)
     reasons = (*quality.reasons, "long file: quality checked on an excerpt")
+    return _combine(duration, levels, music, quality.score, reasons)
+
+
+def _combine(
+    duration: float, levels: Levels, music: Music, quality: float, reasons: tuple[str, ...]
+) -> Analysis:
     return Analysis(
         round(duration, 4),
         levels.peak_dbfs,
         levels.rms_dbfs,
         levels.loudness_lufs,
-        is_loop,
-        onsets,
-        bpm,
-        bpm_conf,
-        key,
-        key_conf,
-        quality.score,
+        music.is_loop,
+        music.onsets,
+        music.bpm,
+        music.bpm_confidence,
+        music.key,
+        music.key_confidence,
+        quality,
         reasons,
+        music.descriptors,
     )
