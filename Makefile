@@ -36,7 +36,7 @@ lint: $(VENV)/.installed-dev
 
 # Debian's lmms-common samples, for development and the corpus tests (not committed).
 corpus:
-	scripts/fetch_lmms_corpus.sh .cache/lmms
+	scripts/fetch_debian_samples.sh .cache/debian lmms-common hydrogen-drumkits sonic-pi-samples
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache

@@ -12,25 +12,26 @@ import pytest
 from dirigent.audio_io import is_audio_path
 
 ROOT = Path(__file__).resolve().parents[1]
-CACHE = ROOT / ".cache" / "lmms"
+CACHE = ROOT / ".cache" / "debian"
+SAMPLES = CACHE / "lmms-common" / "lmms" / "samples"
 
 pytestmark = pytest.mark.network
 
 
 @pytest.fixture(scope="module")
 def corpus() -> Path:
-    """The unpacked samples folder, fetched once with scripts/fetch_lmms_corpus.sh."""
-    if not (CACHE / "samples").is_dir():
+    """The unpacked samples folder, fetched once with scripts/fetch_debian_samples.sh."""
+    if not SAMPLES.is_dir():
         if shutil.which("apt-get") is None or shutil.which("dpkg") is None:
             pytest.skip("needs apt-get and dpkg to fetch Debian's lmms-common")
         result = subprocess.run(
-            [str(ROOT / "scripts" / "fetch_lmms_corpus.sh"), str(CACHE)],
+            [str(ROOT / "scripts" / "fetch_debian_samples.sh"), str(CACHE), "lmms-common"],
             capture_output=True,
             text=True,
         )
         if result.returncode != 0:
             pytest.skip(f"lmms-common could not be fetched: {result.stderr.strip()[-200:]}")
-    return CACHE / "samples"
+    return SAMPLES
 
 
 EXPECTED = {  # folder -> the categories its files may get from their paths

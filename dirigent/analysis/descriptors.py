@@ -11,11 +11,12 @@ import numpy as np
 
 from dirigent.analysis.spectrum import Spectrogram
 
-DESCRIPTOR_VERSION = 1
+DESCRIPTOR_VERSION = 2
 BANDS_HZ = (60.0, 150.0, 400.0, 1500.0, 5000.0, 10000.0)  # edges of 7 bands
 BAND_NAMES = ("sub", "bass", "lowmid", "mid", "highmid", "high", "air")
 N_MEL = 20
-MEL_MAX_HZ = 16000.0
+MEL_MAX_HZ = 10000.0  # below Nyquist of 22.05 kHz files, common in older libraries
+ATTACK_S = 0.05
 SCALAR_NAMES = (
     "log_duration",  # log10 seconds
     "centroid",  # log2 Hz, energy-weighted over frames
@@ -36,7 +37,11 @@ SCALAR_NAMES = (
     "level_slope",  # dB the level moves from the first to the last third
     "width",  # side / mid energy (0 mono)
 )
-NAMES = (*SCALAR_NAMES, *(f"mel_{i:02d}" for i in range(N_MEL)))
+NAMES = (
+    *SCALAR_NAMES,
+    *(f"mel_{i:02d}" for i in range(N_MEL)),  # log-mel shape of the whole sound
+    *(f"attack_mel_{i:02d}" for i in range(N_MEL)),  # log-mel shape of the first 50 ms
+)
 SIZE = len(NAMES)
 FRAME_S = 0.01
 
@@ -161,8 +166,13 @@ def describe(
     else:
         width = 0.0
 
-    mel = np.log10(spectrum.astype(np.float32) @ _mel_matrix(spec.sr, freqs.size) + 1e-10)
+    filters = _mel_matrix(spec.sr, freqs.size)
+    mel = np.log10(spectrum.astype(np.float32) @ filters + 1e-10)
     mel = mel - mel.mean()
+    onset_frame = int(np.argmax(frame_energy > 0.1 * frame_energy.max())) if total > 1e-12 else 0
+    attack_frames = power[onset_frame : onset_frame + max(1, int(ATTACK_S * spec.frame_rate))]
+    attack = np.log10(attack_frames.sum(axis=0).astype(np.float32) @ filters + 1e-10)
+    attack = attack - attack.mean()
 
     scalars = [
         np.log10(max(duration, 1e-3)),
@@ -184,4 +194,6 @@ def describe(
         float(np.clip(level_slope, -60, 60)),
         min(width, 4.0),
     ]
-    return np.concatenate([np.asarray(scalars, dtype=np.float32), mel.astype(np.float32)])
+    return np.concatenate(
+        [np.asarray(scalars, dtype=np.float32), mel.astype(np.float32), attack.astype(np.float32)]
+    )

@@ -1,0 +1,1 @@
+"""Embedding backends: audio and text into one vector space (default: listen; extra: CLAP)."""

@@ -1,0 +1,289 @@
+"""Train the category model shipped in models/category_model.npz.
+
+Material (never Debian's lmms-common, which is the evaluation corpus):
+- hydrogen-drumkits: 18 drum kits, labelled by their drumkit.xml instrument names;
+- sonic-pi-samples: labelled by the sample-name prefixes below;
+- synthesised sounds: randomised variants of every demo-kit instrument and loop.
+
+    pip install scikit-learn   # training time only; inference is plain numpy
+    python scripts/train_category_model.py [--cache .cache/debian] [--out models/...]
+
+Prints a k-fold accuracy grouped by source (a kit is never split across folds)."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from dirigent import demo_kit
+from dirigent.analysis import analyse
+from dirigent.analysis.descriptors import DESCRIPTOR_VERSION
+from dirigent.audio_io import decode
+from dirigent.embed.classifier import DEFAULT_MODEL, Forest
+from dirigent.errors import AudioError
+from dirigent.path_tags import CategoryTable
+
+ROOT = Path(__file__).resolve().parents[1]
+TREES = 200
+MIN_SAMPLES_LEAF = 2
+LAYERS_PER_INSTRUMENT = 3
+SYNTH_PER_CLASS = 50
+SR = 44100
+
+# Sonic Pi sample-name prefixes -> category (longest prefix wins).
+SONIC_PI = {
+    "bd_": "kick",
+    "drum_bass": "kick",
+    "drum_heavy_kick": "kick",
+    "elec_hollow_kick": "kick",
+    "elec_soft_kick": "kick",
+    "sn_": "snare",
+    "drum_snare": "snare",
+    "elec_hi_snare": "snare",
+    "elec_mid_snare": "snare",
+    "elec_lo_snare": "snare",
+    "elec_filt_snare": "snare",
+    "elec_snare": "snare",
+    "drum_roll": "snare",
+    "drum_cymbal_closed": "hihat",
+    "drum_cymbal_pedal": "hihat",
+    "drum_cymbal_open": "hihat",
+    "drum_cymbal_hard": "cymbal",
+    "drum_cymbal_soft": "cymbal",
+    "drum_splash": "cymbal",
+    "elec_cymbal": "cymbal",
+    "perc_swash": "cymbal",
+    "drum_tom": "tom",
+    "elec_fuzz_tom": "tom",
+    "drum_cowbell": "perc",
+    "elec_": "perc",
+    "perc_": "perc",
+    "tabla_": "perc",
+    "perc_snap": "clap",
+    "perc_impact": "fx",
+    "bass_": "bass",
+    "glitch_bass": "bass",
+    "ambi_": "pad",
+    "ambi_swoosh": "fx",
+    "ambi_dark_woosh": "fx",
+    "ambi_lunar_land": "fx",
+    "ambi_piano": "synth",
+    "guit_": "synth",
+    "misc_": "fx",
+    "vinyl_": "fx",
+    "glitch_": "fx",
+    "mehackit_": "fx",
+    "loop_": "drums",
+    "loop_drone": "pad",
+    "loop_3d_printer": "fx",
+    "loop_tabla": "perc",
+    "loop_perc": "perc",
+}
+HYDROGEN_WORDS = {
+    "perc": ["stick", "sticks", "agogo", "maracas", "guiro", "bell"],
+    "tom": ["floor"],
+    "kick": ["bass"],
+}
+
+
+def fetch(cache: Path) -> None:
+    script = ROOT / "scripts" / "fetch_debian_samples.sh"
+    subprocess.run(
+        [str(script), str(cache), "hydrogen-drumkits", "sonic-pi-samples"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def hydrogen(cache: Path) -> Iterator[tuple[Path, str, str]]:
+    """(file, category, group) for the layers of every labelled Hydrogen instrument."""
+    table = CategoryTable(HYDROGEN_WORDS)
+    for xml in sorted((cache / "hydrogen-drumkits").rglob("drumkit.xml")):
+        kit = xml.parent
+        root = ET.parse(xml).getroot()
+        for instrument in root.iter():
+            if not instrument.tag.endswith("instrument"):
+                continue
+            name = next((c.text or "" for c in instrument if c.tag.endswith("name")), "")
+            files = [e.text for e in instrument.iter() if e.tag.endswith("filename") and e.text]
+            for filename in files[:LAYERS_PER_INSTRUMENT]:
+                category = table.classify(Path("kit") / name / filename).category
+                if category and (kit / filename).is_file():
+                    yield kit / filename, category, f"hydrogen:{kit.name}"
+
+
+def sonic_pi(cache: Path) -> Iterator[tuple[Path, str, str]]:
+    """(file, category, group) for every Sonic Pi sample with a known prefix."""
+    prefixes = sorted(SONIC_PI, key=len, reverse=True)
+    for path in sorted((cache / "sonic-pi-samples").rglob("*.flac")):
+        prefix = next((p for p in prefixes if path.name.startswith(p)), None)
+        if prefix:
+            yield path, SONIC_PI[prefix], f"sonic-pi:{prefix}"
+
+
+def synthesised(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, str]]:
+    """Randomised renders of each demo-kit instrument: (audio (channels, n), category)."""
+    u = rng.uniform
+    keys = list(demo_kit.NOTE_INDEX)
+    makers: dict[str, Callable[[np.random.Generator], np.ndarray]] = {
+        "kick": lambda g: demo_kit.kick(
+            sr=SR, rng=g, f_start=u(90, 260), f_end=u(38, 70), decay=u(0.1, 0.8), drive=u(1, 8)
+        ),
+        "snare": lambda g: demo_kit.snare(sr=SR, rng=g, tone=u(140, 300), decay=u(0.05, 0.35)),
+        "clap": lambda g: demo_kit.clap(sr=SR, rng=g, spread=u(0.006, 0.016), tail=u(0.05, 0.4)),
+        "hihat": lambda g: demo_kit.hat(sr=SR, rng=g, decay=u(0.015, 0.35), tone=u(0.8, 1.3)),
+        "cymbal": lambda g: demo_kit.ride(sr=SR, rng=g, decay=u(0.6, 2.0)),
+        "tom": lambda g: demo_kit.tom(sr=SR, rng=g, pitch=u(70, 260)),
+        "perc": lambda g: [demo_kit.rim, demo_kit.cowbell, demo_kit.shaker][g.integers(3)](
+            sr=SR, rng=g
+        ),
+        "bass": lambda g: demo_kit.bass_note(
+            sr=SR,
+            rng=g,
+            note=int(g.integers(28, 48)),
+            seconds=u(0.2, 1.5),
+            cutoff=u(200, 3000),
+            wave=["saw", "square"][g.integers(2)],
+        ),
+        "synth": lambda g: demo_kit.chord(
+            sr=SR,
+            rng=g,
+            notes=[n := int(g.integers(52, 72)), n + 3 + int(g.integers(2)), n + 7],
+            seconds=u(0.2, 0.9),
+            attack=0.003,
+            release=u(0.05, 0.4),
+            cutoff=u(1500, 8000),
+        ),
+        "pad": lambda g: demo_kit.chord(
+            sr=SR,
+            rng=g,
+            notes=[n := int(g.integers(40, 60)), n + 7, n + 12, n + 15],
+            seconds=u(3, 8),
+            attack=u(0.5, 2.5),
+            release=u(1, 3),
+            cutoff=u(600, 3000),
+        ),
+        "fx": lambda g: (
+            demo_kit.riser(sr=SR, rng=g, seconds=u(1.5, 6))
+            if g.random() < 0.5
+            else demo_kit.impact(sr=SR, rng=g)
+        ),
+        "drums": lambda g: demo_kit.drum_loop(
+            sr=SR, rng=g, bpm=u(118, 150), bars=2, style=int(g.integers(4))
+        ),
+    }
+    for category, make in makers.items():
+        for _ in range(SYNTH_PER_CLASS):
+            yield np.atleast_2d(make(rng)), category
+    for _ in range(SYNTH_PER_CLASS // 2):
+        key = f"{keys[rng.integers(12)]}m"
+        yield (
+            np.atleast_2d(
+                demo_kit.bass_loop(
+                    sr=SR, rng=rng, bpm=u(120, 145), bars=1, key=key, style=int(rng.integers(3))
+                )
+            ),
+            "bass",
+        )
+        yield (
+            np.atleast_2d(demo_kit.synth_loop(sr=SR, rng=rng, bpm=u(120, 145), bars=1, key=key)),
+            "synth",
+        )
+        yield np.atleast_2d(demo_kit.hat_loop(sr=SR, rng=rng, bpm=u(120, 145), bars=1)), "hihat"
+        yield np.atleast_2d(demo_kit.perc_loop(sr=SR, rng=rng, bpm=u(120, 145), bars=1)), "perc"
+
+
+def dataset(cache: Path, seed: int) -> tuple[np.ndarray, list[str], list[str]]:
+    """Descriptors, labels and source groups of all training material."""
+    rows, labels, groups = [], [], []
+    for path, category, group in [*hydrogen(cache), *sonic_pi(cache)]:
+        try:
+            y, sr, _ = decode(path.read_bytes(), path)
+        except AudioError:
+            continue
+        rows.append(analyse(y, sr=sr).descriptors)
+        labels.append(category)
+        groups.append(group)
+    rng = np.random.default_rng(seed)
+    for i, (y, category) in enumerate(synthesised(rng)):
+        rows.append(analyse(y, sr=SR).descriptors)
+        labels.append(category)
+        groups.append(f"synth:{i % 5}")
+    return np.vstack(rows), labels, groups
+
+
+def fit(x: np.ndarray, labels: list[str], seed: int = 0) -> Forest:
+    """A balanced random forest, exported to the flat arrays :class:`Forest` evaluates."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    rf = RandomForestClassifier(
+        n_estimators=TREES,
+        class_weight="balanced",
+        min_samples_leaf=MIN_SAMPLES_LEAF,
+        random_state=seed,
+        n_jobs=-1,
+    )
+    rf.fit(x, labels)
+    roots, feature, threshold, left, right, value = [], [], [], [], [], []
+    offset = 0
+    for estimator in rf.estimators_:
+        tree = estimator.tree_
+        roots.append(offset)
+        feature.append(np.maximum(tree.feature, 0))
+        threshold.append(tree.threshold)
+        left.append(np.where(tree.children_left >= 0, tree.children_left + offset, -1))
+        right.append(np.where(tree.children_right >= 0, tree.children_right + offset, -1))
+        counts = tree.value[:, 0, :]
+        value.append(counts / counts.sum(axis=1, keepdims=True))
+        offset += tree.node_count
+    return Forest(
+        np.array(roots, dtype=np.int32),
+        np.concatenate(feature).astype(np.int16),
+        np.concatenate(threshold).astype(np.float32),
+        np.concatenate(left).astype(np.int32),
+        np.concatenate(right).astype(np.int32),
+        np.concatenate(value).astype(np.float32),
+        tuple(str(c) for c in rf.classes_),
+        DESCRIPTOR_VERSION,
+    )
+
+
+def grouped_kfold(x: np.ndarray, labels: list[str], groups: list[str], k: int = 5) -> float:
+    """Accuracy when every source group is held out once (k folds of whole groups)."""
+    names = sorted(set(groups))
+    fold_of = {g: i % k for i, g in enumerate(np.random.default_rng(1).permutation(names))}
+    folds = np.array([fold_of[g] for g in groups])
+    correct = 0
+    for fold in range(k):
+        train, test = folds != fold, folds == fold
+        model = fit(x[train], [lb for lb, t in zip(labels, train, strict=True) if t])
+        predicted = np.array(model.classes)[model.probabilities(x[test]).argmax(axis=1)]
+        correct += int(np.sum(predicted == np.array(labels)[test]))
+    return correct / len(labels)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cache", type=Path, default=ROOT / ".cache" / "debian")
+    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    fetch(args.cache)
+    x, labels, groups = dataset(args.cache, args.seed)
+    print(f"{len(labels)} examples: {dict(sorted(Counter(labels).items()))}", file=sys.stderr)
+    print(f"grouped 5-fold accuracy: {grouped_kfold(x, labels, groups):.3f}", file=sys.stderr)
+    model = fit(x, labels, seed=args.seed)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(args.out)
+    print(f"wrote {args.out} ({args.out.stat().st_size} bytes)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
