@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 
 from dirigent.analysis.descriptors import DESCRIPTOR_VERSION
 from dirigent.errors import CatalogError
@@ -139,6 +140,8 @@ FILE_COLUMNS = {
     "mtime_ns": "BIGINT",
     "seen_at": "TIMESTAMP",
 }
+EMBEDDING_COLUMNS = {"stem_id": "INTEGER", "backend": "VARCHAR", "vector": "FLOAT[]"}
+RESULT_COLUMNS = {"query_id": "INTEGER", "rank": "INTEGER", "stem_id": "INTEGER", "score": "DOUBLE"}
 ERROR_COLUMNS = {
     "path": "VARCHAR",
     "size": "BIGINT",
@@ -433,3 +436,130 @@ class Catalog:
                    (SELECT count(*) FROM ingest_errors)
         """).fetchone() or (0, 0, 0)
         return {"stems": row[0], "files": row[1], "errors": row[2]}
+
+    # --- what search needs -----------------------------------------------------------------
+
+    def library_state(self, backend: str) -> str:
+        """A fingerprint of the live stems and their stored features and vectors; it changes
+        whenever an index of ``backend`` built before would be stale."""
+        row = self.con.execute(
+            """
+            SELECT count(*), coalesce(sum(s.id), 0), coalesce(max(s.id), 0),
+                   (SELECT count(*) FROM features), (SELECT count(*) FROM embeddings
+                    WHERE backend = ?), (SELECT coalesce(sum(hash(path)), 0) FROM stems)
+            FROM stems s WHERE s.id IN (SELECT stem_id FROM files)
+            """,
+            [backend],
+        ).fetchone() or (0, 0, 0, 0, 0, 0)
+        return ":".join(map(str, row))
+
+    def stem_table(self) -> list[dict[str, Any]]:
+        """Live stems with what search filters on and shows, and their descriptors."""
+        cursor = self.con.execute(
+            """
+            SELECT s.id, s.path, s.category, s.is_loop, s.duration, s.bpm, s.key, s.quality,
+                   f.version AS descriptor_version, f.descriptors
+            FROM stems s LEFT JOIN features f ON f.stem_id = s.id
+            WHERE s.id IN (SELECT stem_id FROM files) ORDER BY s.id
+            """
+        )
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def set_features(self, rows: Sequence[tuple[int, int, list[float]]]) -> None:
+        """Store (stem id, descriptor version, descriptors), replacing older ones."""
+        bulk_insert(self.con, "features", FEATURE_COLUMNS, rows, "replace")
+
+    def vectors(self, backend: str) -> dict[int, np.ndarray]:
+        """Stored vectors of one backend by stem id."""
+        rows = self.con.execute(
+            "SELECT stem_id, vector FROM embeddings WHERE backend = ?", [backend]
+        ).fetchall()
+        return {i: np.asarray(v, dtype=np.float32) for i, v in rows}
+
+    def set_vectors(
+        self, backend: str, ids: Sequence[int], vectors: np.ndarray, replace_all: bool
+    ) -> None:
+        """Store vectors of ``backend`` (all of them anew when ``replace_all``)."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            if replace_all:
+                self.con.execute("DELETE FROM embeddings WHERE backend = ?", [backend])
+            bulk_insert(
+                self.con,
+                "embeddings",
+                EMBEDDING_COLUMNS,
+                [(int(i), backend, v.tolist()) for i, v in zip(ids, vectors, strict=True)],
+                "replace",
+            )
+            self.con.execute("COMMIT")
+        except duckdb.Error as e:
+            self.con.execute("ROLLBACK")
+            raise CatalogError(f"cannot store {backend} vectors: {e}") from e
+
+    def log_query(
+        self,
+        session: str,
+        prompt: str,
+        params: str,
+        backend: str,
+        latency_ms: float,
+        results: Sequence[tuple[int, int, float]],
+    ) -> int:
+        """Record a query and its (rank, stem id, score) results; returns the query id."""
+        self.con.execute("BEGIN TRANSACTION")
+        row = self.con.execute(
+            "INSERT INTO queries (session, prompt, params, backend, latency_ms) "
+            "VALUES (?, ?, ?, ?, ?) RETURNING id",
+            [session, prompt, params, backend, latency_ms],
+        ).fetchone()
+        query_id = int(row[0]) if row else 0
+        bulk_insert(
+            self.con,
+            "results",
+            RESULT_COLUMNS,
+            [(query_id, rank, stem, score) for rank, stem, score in results],
+        )
+        self.con.execute("COMMIT")
+        return query_id
+
+    def add_feedback(self, stem_id: int, action: str, query_id: int | None, session: str) -> None:
+        """Record a like or a skip."""
+        if action not in ("like", "skip"):
+            raise CatalogError(f"feedback action {action!r} must be like or skip")
+        known = self.con.execute("SELECT count(*) FROM stems WHERE id = ?", [stem_id]).fetchone()
+        if not known or not known[0]:
+            raise CatalogError(f"no stem with id {stem_id}")
+        self.con.execute(
+            "INSERT INTO feedback (stem_id, action, query_id, session) VALUES (?, ?, ?, ?)",
+            [stem_id, action, query_id, session],
+        )
+
+    def feedback_by_prompt(self) -> dict[str, list[tuple[int, str]]]:
+        """All feedback, any session, by the prompt of its query (folded: case, spaces)."""
+        rows = self.con.execute(
+            """
+            SELECT q.prompt, f.stem_id, f.action FROM feedback f JOIN queries q ON q.id = f.query_id
+            ORDER BY f.given_at
+            """
+        ).fetchall()
+        out: dict[str, list[tuple[int, str]]] = {}
+        for prompt, stem_id, action in rows:
+            out.setdefault(" ".join(prompt.lower().split()), []).append((stem_id, action))
+        return out
+
+    def prompt_of(self, query_id: int) -> str | None:
+        """The prompt of a logged query."""
+        row = self.con.execute("SELECT prompt FROM queries WHERE id = ?", [query_id]).fetchone()
+        return str(row[0]) if row else None
+
+    def last_query(self, session: str) -> int | None:
+        """Id of the session's latest query."""
+        row = self.con.execute(
+            "SELECT max(id) FROM queries WHERE session = ?", [session]
+        ).fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
+    def ever_returned(self) -> set[int]:
+        """Stems that some search has returned before."""
+        return {r[0] for r in self.con.execute("SELECT DISTINCT stem_id FROM results").fetchall()}

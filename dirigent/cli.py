@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +172,77 @@ def cmd_errors(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _searcher(config: Config, args: argparse.Namespace) -> Any:
+    from dirigent.embed import load_backend
+    from dirigent.search import Searcher
+
+    catalog = _open(config, read_only=False)
+    return Searcher(
+        catalog,
+        load_backend(config),
+        config.db.parent / "index",
+        session=args.session,
+        text_weight=getattr(args, "text_weight", 1.0),
+        audio_weight=getattr(args, "audio_weight", 1.0),
+    )
+
+
+def cmd_index(config: Config, args: argparse.Namespace) -> int:
+    """Embed the catalog with the configured backend and (re)build its Annoy index."""
+    searcher = _searcher(config, args)
+    with searcher.catalog:
+        if args.rebuild:
+            searcher.index.meta_path.unlink(missing_ok=True)
+        reason = searcher.refresh()
+        meta = searcher.index.meta
+    print(
+        f"{config.backend} index: {meta.count if meta else 0} stems, {searcher.backend.dim}-d"
+        f" ({reason or 'up to date'})"
+    )
+    return 0
+
+
+def cmd_search(config: Config, args: argparse.Namespace) -> int:
+    """Find stems for a prompt (and example sounds)."""
+    searcher = _searcher(config, args)
+    with searcher.catalog:
+        searcher.refresh()
+        response = searcher.search(
+            args.prompt,
+            top_k=args.top_k,
+            category=args.category,
+            min_similarity=args.min_similarity,
+            like=args.like,
+            discover=args.discover,
+        )
+    if args.json:
+        print(json.dumps([asdict(r) for r in response.results], indent=2))
+        return 0
+    print(
+        f"query {response.query_id}: {response.understood!r} "
+        f"{response.constraints or ''} ({response.latency_ms:.1f} ms)"
+    )
+    for r in response.results:
+        print(
+            f"{r.rank:>3} {r.score:6.3f} {r.stem_id:>6} {_fmt(r.category):<7} "
+            f"{_fmt(r.bpm, '.1f'):>6} {_fmt(r.key):<4} {r.duration:6.2f}s "
+            f"{'*' if r.new else ' '} {r.explanation:<28} {_display_path(r.path)}"
+        )
+    if not response.results:
+        print("no stems match")
+    return 0
+
+
+def cmd_feedback(config: Config, args: argparse.Namespace) -> int:
+    """Like or skip a stem; later searches for the same prompt move accordingly."""
+    searcher = _searcher(config, args)
+    with searcher.catalog:
+        searcher.refresh()
+        searcher.feedback(args.stem_id, args.action, args.query)
+    print(f"{args.action} stem {args.stem_id}")
+    return 0
+
+
 def cmd_demo_kit(config: Config, args: argparse.Namespace) -> int:
     """Synthesise the demo construction kit."""
     from dirigent.demo_kit import generate
@@ -214,6 +286,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duplicates", action="store_true", help="list exact duplicate files")
     p = add("errors", cmd_errors, "list files that could not be catalogued")
     p.add_argument("--json", action="store_true")
+    p = add("index", cmd_index, "embed the catalog and build the search index")
+    p.add_argument("--rebuild", action="store_true", help="rebuild even when up to date")
+    p.add_argument("--session", default="default", help=argparse.SUPPRESS)
+    p = add("search", cmd_search, "find stems for a prompt")
+    p.add_argument("prompt", help='e.g. "dark hypnotic kick", "fast percussion loop 130bpm"')
+    p.add_argument("--top-k", type=int, default=10)
+    p.add_argument("--category", type=str.lower)
+    p.add_argument("--min-similarity", type=float, default=0.01)
+    p.add_argument(
+        "--like",
+        action="append",
+        default=[],
+        metavar="PATH_OR_STEM_ID",
+        help="an example sound (repeatable)",
+    )
+    p.add_argument("--text-weight", type=float, default=1.0)
+    p.add_argument("--audio-weight", type=float, default=1.0)
+    p.add_argument("--discover", action="store_true", help="favour stems never returned before")
+    p.add_argument("--session", default="default", help="session name for feedback and log")
+    p.add_argument("--json", action="store_true", help="a JSON array, one object per result")
+    p = add("feedback", cmd_feedback, "like or skip a search result")
+    p.add_argument("stem_id", type=int)
+    p.add_argument("action", choices=["like", "skip"])
+    p.add_argument("--query", type=int, help="query id (default: the session's last)")
+    p.add_argument("--session", default="default")
     p = add("demo-kit", cmd_demo_kit, "synthesise a techno construction kit into DIR")
     p.add_argument("dir")
     p.add_argument("--seed", type=int, default=7)

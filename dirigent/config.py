@@ -52,6 +52,23 @@ def _workers(value: Any) -> int:
     return number
 
 
+BACKENDS = ("listen", "clap")
+
+
+def _backend(value: Any) -> str:
+    name = str(value).lower()
+    if name not in BACKENDS:
+        raise ValueError(f"backend {value!r} must be one of {', '.join(BACKENDS)}")
+    return name
+
+
+def _name(value: Any) -> str:
+    text = str(value).strip()
+    if not text or Path(text).is_absolute() or ".." in Path(text).parts:
+        raise ValueError(f"{value!r} is not a model folder name")
+    return text
+
+
 @dataclass(frozen=True)
 class Setting:
     """One configuration key: its TOML name, environment variable, parser and default."""
@@ -87,6 +104,20 @@ SETTINGS: tuple[Setting, ...] = (
         "workers", "DIRIGENT_WORKERS", _workers, 0, "ingest worker processes (0: one per core)"
     ),
     Setting(
+        "backend",
+        "DIRIGENT_BACKEND",
+        _backend,
+        "listen",
+        "embedding backend: listen (offline, default) or clap",
+    ),
+    Setting(
+        "clap_model",
+        "DIRIGENT_CLAP_MODEL",
+        _name,
+        "larger_clap_music_and_speech",
+        "CLAP checkpoint folder under the models directory",
+    ),
+    Setting(
         "stream_above_s",
         "DIRIGENT_STREAM_ABOVE_S",
         _positive_float,
@@ -107,6 +138,8 @@ class Config:
     log_level: str
     max_file_mb: float
     workers: int
+    backend: str
+    clap_model: str
     stream_above_s: float
     categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)

@@ -128,8 +128,8 @@ def sonic_pi(cache: Path) -> Iterator[tuple[Path, str, str]]:
             yield path, SONIC_PI[prefix], f"sonic-pi:{prefix}"
 
 
-def synthesised(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, str]]:
-    """Randomised renders of each demo-kit instrument: (audio (channels, n), category)."""
+def synthesised(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, str, int]]:
+    """Randomised renders of each demo-kit instrument: (audio (channels, n), category, sr)."""
     u = rng.uniform
     keys = list(demo_kit.NOTE_INDEX)
     makers: dict[str, Callable[[np.random.Generator], np.ndarray]] = {
@@ -181,7 +181,26 @@ def synthesised(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, str]]:
     }
     for category, make in makers.items():
         for _ in range(SYNTH_PER_CLASS):
-            yield np.atleast_2d(make(rng)), category
+            yield np.atleast_2d(make(rng)), category, SR
+    for _ in range(SYNTH_PER_CLASS):
+        tone, sr = steady_tone(rng)
+        yield np.atleast_2d(tone), "other", sr
+        yield np.atleast_2d(keys_chord(rng)), "synth", SR
+        yield (
+            np.atleast_2d(
+                demo_kit.bass_note(
+                    sr=SR,
+                    rng=rng,
+                    note=int(rng.integers(36, 60)),
+                    seconds=u(0.15, 0.8),
+                    cutoff=u(300, 1500),
+                    resonance_env=u(3, 12),
+                    wave=["saw", "square"][rng.integers(2)],
+                )
+            ),
+            "bass",
+            SR,
+        )
     for _ in range(SYNTH_PER_CLASS // 2):
         key = f"{keys[rng.integers(12)]}m"
         yield (
@@ -191,13 +210,53 @@ def synthesised(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, str]]:
                 )
             ),
             "bass",
+            SR,
         )
         yield (
             np.atleast_2d(demo_kit.synth_loop(sr=SR, rng=rng, bpm=u(120, 145), bars=1, key=key)),
             "synth",
+            SR,
         )
-        yield np.atleast_2d(demo_kit.hat_loop(sr=SR, rng=rng, bpm=u(120, 145), bars=1)), "hihat"
-        yield np.atleast_2d(demo_kit.perc_loop(sr=SR, rng=rng, bpm=u(120, 145), bars=1)), "perc"
+        yield np.atleast_2d(demo_kit.hat_loop(sr=SR, rng=rng, bpm=u(120, 145), bars=1)), "hihat", SR
+        yield np.atleast_2d(demo_kit.perc_loop(sr=SR, rng=rng, bpm=u(120, 145), bars=1)), "perc", SR
+
+
+def steady_tone(rng: np.random.Generator) -> tuple[np.ndarray, int]:
+    """Not an instrument: a short steady tone of a random waveform with no envelope (a synth's
+    oscillator table, a test tone) or a lone impulse, at a random sample rate."""
+    sr = int(rng.choice([44100, 48000, 96000]))
+    f0 = float(np.exp(rng.uniform(np.log(30), np.log(1000))))
+    n = max(16, int(rng.uniform(1, 40) * sr / f0))
+    phase = f0 * np.arange(n) / sr
+    harmonics = int(rng.integers(1, 24))
+    wave = sum(
+        rng.normal() / h ** rng.uniform(0.5, 2) * np.sin(2 * np.pi * h * phase + rng.random())
+        for h in range(1, harmonics + 1)
+    )
+    if rng.random() < 0.1:
+        wave = np.zeros(n)
+        wave[0] = 1.0
+    return np.asarray(wave) / (np.abs(wave).max() + 1e-9) * 0.8, sr
+
+
+def keys_chord(rng: np.random.Generator) -> np.ndarray:
+    """Organ (instant attack, held) or piano-like (instant attack, decaying) chords: synth."""
+    root = int(rng.integers(48, 66))
+    notes = [root, root + int(rng.choice([3, 4])), root + 7, root + 12]
+    seconds = rng.uniform(1.0, 5.0)
+    y = demo_kit.chord(
+        sr=SR,
+        rng=rng,
+        notes=notes,
+        seconds=seconds,
+        attack=0.005,
+        release=rng.uniform(0.05, 0.5),
+        cutoff=rng.uniform(2000, 9000),
+        detune=0.0,
+    )
+    if rng.random() < 0.5:
+        y = y * np.exp(-np.arange(y.shape[-1]) / SR / rng.uniform(0.3, 1.5))
+    return y
 
 
 def dataset(cache: Path, seed: int) -> tuple[np.ndarray, list[str], list[str]]:
@@ -212,8 +271,8 @@ def dataset(cache: Path, seed: int) -> tuple[np.ndarray, list[str], list[str]]:
         labels.append(category)
         groups.append(group)
     rng = np.random.default_rng(seed)
-    for i, (y, category) in enumerate(synthesised(rng)):
-        rows.append(analyse(y, sr=SR).descriptors)
+    for i, (y, category, sr) in enumerate(synthesised(rng)):
+        rows.append(analyse(y, sr=sr).descriptors)
         labels.append(category)
         groups.append(f"synth:{i % 5}")
     return np.vstack(rows), labels, groups

@@ -1,1 +1,17 @@
 """Embedding backends: audio and text into one vector space (default: listen; extra: CLAP)."""
+
+from __future__ import annotations
+
+from dirigent.config import Config
+from dirigent.embed.base import Embedder
+
+
+def load_backend(config: Config) -> Embedder:
+    """The configured backend, ready to embed (heavy imports only for the one chosen)."""
+    if config.backend == "clap":
+        from dirigent.embed.clap import ClapEmbedder
+
+        return ClapEmbedder.from_directory(config.models / config.clap_model)
+    from dirigent.embed.listen import ListenEmbedder
+
+    return ListenEmbedder()

@@ -1,0 +1,326 @@
+"""The producer's vocabulary (English and German): words onto the dimensions of the default
+embedding space, with negation ("not distorted", "ohne Hall", "kein Rauschen")."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from dirigent.path_tags import CATEGORY_WORDS
+
+CATEGORIES = (
+    "kick",
+    "snare",
+    "clap",
+    "hihat",
+    "cymbal",
+    "tom",
+    "perc",
+    "bass",
+    "synth",
+    "pad",
+    "vocal",
+    "fx",
+    "drums",
+)
+# The classifier's class for material that is no instrument (single-cycle waveforms, clicks):
+# it takes probability away from every category and has no dimension of its own.
+OTHER = "other"
+TYPES = ("loop", "one-shot")
+CONCEPTS = (
+    "dark",
+    "bright",
+    "punchy",
+    "soft",
+    "boomy",
+    "deep",
+    "crisp",
+    "metallic",
+    "distorted",
+    "clean",
+    "airy",
+    "warm",
+    "tight",
+    "long",
+    "short",
+    "rolling",
+    "hypnotic",
+    "industrial",
+    "acid",
+    "noisy",
+    "tonal",
+    "rising",
+    "fast",
+    "wide",
+)
+
+# Concept -> words (English, German). Multi-word phrases are matched before single words.
+CONCEPT_WORDS: dict[str, tuple[str, ...]] = {
+    "dark": (
+        "dark",
+        "darker",
+        "gloomy",
+        "murky",
+        "moody",
+        "sinister",
+        "evil",
+        "ominous",
+        "dunkel",
+        "dunkler",
+        "dunkle",
+        "dunklen",
+        "duster",
+        "finster",
+    ),
+    "bright": (
+        "bright",
+        "brighter",
+        "brilliant",
+        "shiny",
+        "sparkly",
+        "glassy",
+        "hell",
+        "helle",
+        "hellen",
+        "strahlend",
+        "brillant",
+    ),
+    "punchy": (
+        "punchy",
+        "punch",
+        "hard",
+        "hits",
+        "hard-hitting",
+        "knackig",
+        "druckvoll",
+        "drückend",
+        "hart",
+        "harte",
+        "harten",
+        "wuchtig",
+        "impact",
+    ),
+    "soft": ("soft", "gentle", "quiet", "mellow", "weich", "weiche", "sanft", "leise"),
+    "boomy": (
+        "boomy",
+        "boom",
+        "booming",
+        "rumble",
+        "rumbling",
+        "big",
+        "fat",
+        "huge",
+        "wummernd",
+        "drohnend",
+        "fett",
+        "fette",
+        "dick",
+        "gross",
+        "grosse",
+    ),
+    "deep": ("deep", "subby", "low", "tief", "tiefe", "tiefen", "subbass"),
+    "crisp": ("crisp", "crispy", "sharp", "clicky", "snappy", "spitz", "scharf", "klar"),
+    "metallic": ("metallic", "metal", "clangy", "tin", "metallisch", "blechern", "metall"),
+    "distorted": (
+        "distorted",
+        "distortion",
+        "dirty",
+        "gritty",
+        "saturated",
+        "overdriven",
+        "crunchy",
+        "fuzzy",
+        "driven",
+        "verzerrt",
+        "verzerrung",
+        "dreckig",
+        "schmutzig",
+        "zerre",
+    ),
+    "clean": ("clean", "pure", "pristine", "sauber", "rein"),
+    "airy": ("airy", "air", "breathy", "open", "luftig", "offen", "hauchig"),
+    "warm": ("warm", "analog", "analogue", "vintage", "round", "smooth", "rund", "weich"),
+    "tight": ("tight", "dry", "short-decay", "eng", "trocken", "straff"),
+    "long": ("long", "sustained", "ringing", "lang", "lange", "langen", "ausklingend"),
+    "short": ("short", "staccato", "clipped", "kurz", "kurze", "kurzen"),
+    "rolling": (
+        "rolling",
+        "driving",
+        "groovy",
+        "groove",
+        "treibend",
+        "treibende",
+        "rollend",
+        "rollende",
+    ),
+    "hypnotic": (
+        "hypnotic",
+        "repetitive",
+        "trance",
+        "trancy",
+        "minimal",
+        "hypnotisch",
+        "hypnotische",
+        "monoton",
+    ),
+    "industrial": (
+        "industrial",
+        "mechanical",
+        "harsh",
+        "raw",
+        "rough",
+        "industriell",
+        "mechanisch",
+        "roh",
+        "rau",
+    ),
+    "acid": ("acid", "303", "squelchy", "resonant", "squelch"),
+    "noisy": ("noisy", "noise", "hiss", "static", "rauschen", "rauschig", "verrauscht"),
+    "tonal": ("tonal", "melodic", "musical", "harmonic", "melodisch", "melodie", "harmonisch"),
+    "rising": (
+        "rising",
+        "build",
+        "buildup",
+        "build-up",
+        "uplifting",
+        "steigend",
+        "aufsteigend",
+        "anstieg",
+    ),
+    "fast": ("fast", "busy", "quick", "schnell", "schnelle"),
+    "wide": ("wide", "stereo", "spacious", "breit", "weit", "raumlich"),
+}
+TYPE_WORDS: dict[str, tuple[str, ...]] = {
+    "loop": ("loop", "loops", "schleife", "groove"),
+    "one-shot": ("one-shot", "oneshot", "one shot", "hit", "single", "einzelschlag"),
+}
+# German and extra names of categories, beside the path table's words.
+EXTRA_CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
+    "kick": ("kick drum", "bass drum", "bassdrum", "fusstrommel", "kicks"),
+    "snare": ("snare drum", "schnarrtrommel", "kleine trommel"),
+    "hihat": ("hi-hat", "hi hat", "hi hats", "hi-hats", "closed hat", "open hat"),
+    "cymbal": ("becken",),
+    "perc": ("percussive", "perkussion", "schlagwerk"),
+    "bass": ("bassline", "basslinie", "bass line"),
+    "synth": ("synthesizer", "melody", "melodie"),
+    "pad": ("flache", "teppich", "atmosphere", "atmosphare", "atmospheric"),
+    "vocal": ("stimme", "gesang"),
+    "fx": ("effekt", "effekte", "sound effect"),
+    "drums": ("drum loop", "schlagzeug", "beat", "beats", "drums"),
+}
+NEGATIONS = (
+    "not",
+    "no",
+    "without",
+    "less",
+    "non",
+    "nicht",
+    "kein",
+    "keine",
+    "keinen",
+    "ohne",
+    "weniger",
+)
+STOP_WORDS = frozenset(
+    {
+        "techno",
+        "with",
+        "and",
+        "a",
+        "an",
+        "the",
+        "of",
+        "mit",
+        "und",
+        "ein",
+        "eine",
+        "einen",
+        "der",
+        "die",
+        "das",
+        "sound",
+        "sounds",
+        "sample",
+        "samples",
+        "texture",
+        "textur",
+        "very",
+        "sehr",
+        "like",
+        "wie",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Term:
+    """One understood word: the dimension it names and its sign (-1 when negated)."""
+
+    dimension: str
+    weight: float
+    word: str
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents or umlauts: "Düster" -> "duster"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _table() -> dict[str, str]:
+    words: dict[str, str] = {}
+    for category, ws in CATEGORY_WORDS.items():
+        for w in ws:
+            if len(w) > 2:  # "bd", "sd", "ch", "oh" are file-name shorthand, not speech
+                words.setdefault(w, category)
+    for category, ws in EXTRA_CATEGORY_WORDS.items():
+        for w in ws:
+            words[_fold(w)] = category
+    for concept, ws in CONCEPT_WORDS.items():
+        for w in ws:
+            words[_fold(w)] = concept
+    for kind, ws in TYPE_WORDS.items():
+        for w in ws:
+            words[_fold(w)] = kind
+    return words
+
+
+_WORDS = _table()
+_PHRASES = sorted((w for w in _WORDS if " " in w), key=len, reverse=True)
+_TOKEN = re.compile(r"[a-z0-9#'_-]+")
+
+
+def _lookup(word: str) -> str | None:
+    """The word, else the word without an inflection ("treibender", "dustere", "kicks")."""
+    for cut in range(0, 4 if len(word) > 5 else 2):
+        found = _WORDS.get(word[: len(word) - cut])
+        if found:
+            return found
+    return None
+
+
+def understand(prompt: str) -> tuple[list[Term], list[str]]:
+    """Terms a prompt names and the words it did not understand.
+
+    >>> [t.dimension for t in understand("dark hypnotic kick, not distorted")[0]]
+    ['dark', 'hypnotic', 'kick', 'distorted']
+    """
+    text = _fold(prompt)
+    for phrase in _PHRASES:
+        text = re.sub(rf"\b{re.escape(phrase)}\b", phrase.replace(" ", "_"), text)
+    terms: list[Term] = []
+    unknown: list[str] = []
+    negate = False
+    for token in _TOKEN.findall(text):
+        word = token.replace("_", " ")
+        if word in NEGATIONS:
+            negate = True
+            continue
+        dimension = None if word in STOP_WORDS else _lookup(word)
+        if dimension:
+            terms.append(Term(dimension, -1.0 if negate else 1.0, word))
+        elif word not in STOP_WORDS:
+            unknown.append(word)
+        negate = False
+    return terms, unknown

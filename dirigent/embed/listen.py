@@ -1,0 +1,220 @@
+"""The default embedding backend, "listen": offline, no weights to download, no torch.
+
+A sound becomes an interpretable vector: what it is (category probabilities from the audio
+classifier, blended with the category its file name gives where it gives one), whether it is a
+loop, and how it sounds on ~24 producer concepts (dark, punchy, metallic, ...), each a
+percentile within the user's own library. A prompt becomes a vector on the same dimensions
+through the producer lexicon. Similarity is the cosine of the two."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dirigent.analysis import analyse
+from dirigent.analysis.descriptors import DESCRIPTOR_VERSION, NAMES
+from dirigent.embed import classifier
+from dirigent.embed.base import StemRecord, normalise
+from dirigent.embed.lexicon import CATEGORIES, CONCEPTS, TYPES, understand
+from dirigent.errors import DirigentError
+
+W_CATEGORY = 1.0
+W_TYPE = 0.4
+W_CONCEPT = 0.2
+TEXT_CONCEPT = 1.0  # a concept named in a prompt weighs like a category named in it
+NAME_WEIGHT = 0.5  # share of the category a file name decides, where it names one
+QUANTILES = np.linspace(0, 1, 101)
+MIN_CATEGORY = 0.2  # a vector leaning less than this to any category has none
+
+# Concept -> weights on standardised descriptors; each concept is the percentile, within the
+# library, of this weighted sum.
+_D = {name: i for i, name in enumerate(NAMES)}
+CONCEPT_RECIPES: dict[str, dict[str, float]] = {
+    "bright": {"centroid": 1.0, "rolloff": 0.5, "band_high": 0.5, "band_air": 0.5},
+    "dark": {"centroid": -1.0, "rolloff": -0.5, "band_high": -0.5, "band_air": -0.5},
+    "punchy": {"crest_db": 0.6, "log_attack": -1.0, "band_bass": 0.4, "log_decay": -0.3},
+    "soft": {"crest_db": -0.6, "log_attack": 1.0, "band_bass": -0.4},
+    "boomy": {"band_sub": 0.7, "band_bass": 0.7, "log_decay": 0.5},
+    "deep": {"band_sub": 1.0, "centroid": -0.5},
+    "crisp": {"band_high": 0.6, "band_air": 0.4, "log_attack": -0.6, "log_decay": -0.3},
+    "metallic": {"band_highmid": 0.6, "band_high": 0.3, "flatness": -0.4, "harmonicity": 0.3},
+    "distorted": {"crest_db": -0.8, "bandwidth": 0.5, "zcr": 0.3, "flatness": 0.3},
+    "clean": {"crest_db": 0.8, "bandwidth": -0.5, "zcr": -0.3, "flatness": -0.3},
+    "airy": {"band_air": 1.0, "flatness": 0.3},
+    "warm": {"band_lowmid": 0.7, "band_bass": 0.3, "band_high": -0.5, "band_air": -0.3},
+    "tight": {"log_decay": -1.0, "log_duration": -0.5},
+    "long": {"log_duration": 1.0, "log_decay": 0.5},
+    "short": {"log_duration": -1.0, "log_decay": -0.5},
+    "rolling": {"onset_rate": 1.0, "band_bass": 0.3},
+    "hypnotic": {"onset_rate": 0.4, "level_slope": -0.3, "log_duration": 0.4, "harmonicity": 0.3},
+    "industrial": {"crest_db": -0.5, "band_highmid": 0.4, "centroid": -0.3, "flatness": 0.4},
+    "acid": {"flux": 0.6, "harmonicity": 0.5, "band_mid": 0.5, "band_bass": 0.3},
+    "noisy": {"flatness": 1.0, "harmonicity": -0.3},
+    "tonal": {"harmonicity": 1.0, "flatness": -0.5},
+    "rising": {"level_slope": 1.0, "centroid_slope": 1.0},
+    "fast": {"onset_rate": 1.0},
+    "wide": {"width": 1.0},
+}
+DIMENSIONS = (*CATEGORIES, *TYPES, *CONCEPTS)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Descriptor mean and spread and the quantiles of every concept's raw score, all taken
+    over one library; ``save``/``load`` keep it beside the index."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    quantiles: np.ndarray  # (len(CONCEPTS), len(QUANTILES))
+
+    @classmethod
+    def of(cls, descriptors: np.ndarray) -> Calibration:
+        """Calibration over a library's descriptors ``(n, d)``."""
+        mean = descriptors.mean(axis=0)
+        scale = descriptors.std(axis=0) + 1e-6
+        raw = _raw_concepts((descriptors - mean) / scale)
+        return cls(mean, scale, np.quantile(raw, QUANTILES, axis=0).T)
+
+    def save(self, path: Path) -> None:
+        """Write as ``.npz``."""
+        np.savez(path, mean=self.mean, scale=self.scale, quantiles=self.quantiles)
+
+    @classmethod
+    def load(cls, path: Path) -> Calibration:
+        """Read what :meth:`save` wrote."""
+        with np.load(path) as z:
+            return cls(z["mean"], z["scale"], z["quantiles"])
+
+
+def _raw_concepts(z: np.ndarray) -> np.ndarray:
+    weights = np.zeros((len(NAMES), len(CONCEPTS)), dtype=np.float32)
+    for j, concept in enumerate(CONCEPTS):
+        for name, w in CONCEPT_RECIPES[concept].items():
+            weights[_D[name], j] = w
+    return z @ weights
+
+
+class ListenEmbedder:
+    """Categories + loop flag + calibrated concepts, from timbre descriptors."""
+
+    name = "listen"
+    dim = len(DIMENSIONS)
+
+    def __init__(self, model: classifier.Forest | None = None) -> None:
+        self.model = model or classifier.load()
+        if self.model.descriptor_version != DESCRIPTOR_VERSION:
+            raise DirigentError(
+                f"category model was trained on descriptors v{self.model.descriptor_version}, "
+                f"this Dirigent computes v{DESCRIPTOR_VERSION}: retrain it"
+            )
+        self.calibration: Calibration | None = None
+        self._class_index = [
+            self.model.classes.index(c) if c in self.model.classes else -1 for c in CATEGORIES
+        ]
+
+    def calibrate(self, descriptors: np.ndarray) -> Calibration:
+        """Take the library's descriptors as the reference for concept percentiles."""
+        self.calibration = Calibration.of(descriptors)
+        return self.calibration
+
+    def load_calibration(self, path: Path) -> None:
+        """Use a calibration saved beside the index."""
+        self.calibration = Calibration.load(path)
+
+    def categories(self, vectors: np.ndarray) -> list[str | None]:
+        """The category each vector leans to most (None where nothing stands out)."""
+        block = np.atleast_2d(vectors)[:, : len(CATEGORIES)]
+        best = block.argmax(axis=1)
+        strength = block.max(axis=1) / np.maximum(np.linalg.norm(vectors, axis=-1), 1e-9)
+        return [
+            CATEGORIES[b] if s > MIN_CATEGORY else None for b, s in zip(best, strength, strict=True)
+        ]
+
+    def category_probabilities(self, descriptors: np.ndarray, is_loop: np.ndarray) -> np.ndarray:
+        """Probabilities over :data:`CATEGORIES`, by ear; one-shots cannot be drum loops, and
+        what the model hears as no instrument at all (``other``) is left out of the sum."""
+        p = self.model.probabilities(descriptors)
+        out = np.zeros((p.shape[0], len(CATEGORIES)), dtype=np.float32)
+        for j, i in enumerate(self._class_index):
+            if i >= 0:
+                out[:, j] = p[:, i]
+        one_shot = ~np.asarray(is_loop, dtype=bool)
+        out[one_shot, CATEGORIES.index("drums")] = 0
+        kept = out.sum(axis=1, keepdims=True)
+        dropped = (
+            p[one_shot, self.model.classes.index("drums")][:, None]
+            if "drums" in (self.model.classes)
+            else 0
+        )
+        total = kept.copy()
+        total[one_shot] += dropped
+        return out / np.maximum(total, 1e-9)
+
+    def concepts(self, descriptors: np.ndarray) -> np.ndarray:
+        """Concept scores in 0..1 (percentiles in the calibrated library), ``(n, concepts)``."""
+        calibration = self.calibration or Calibration.of(np.atleast_2d(descriptors))
+        raw = _raw_concepts((np.atleast_2d(descriptors) - calibration.mean) / calibration.scale)
+        return np.stack(
+            [
+                np.interp(raw[:, j], calibration.quantiles[j], QUANTILES)
+                for j in range(len(CONCEPTS))
+            ],
+            axis=1,
+        ).astype(np.float32)
+
+    def vectors(
+        self, descriptors: np.ndarray, is_loop: np.ndarray, named: Sequence[str | None]
+    ) -> np.ndarray:
+        """Unit vectors of sounds from their descriptors, loop flags and file-name categories."""
+        descriptors = np.atleast_2d(descriptors)
+        categories = self.category_probabilities(descriptors, is_loop)
+        for row, name in enumerate(named):
+            if name in CATEGORIES:
+                categories[row] *= 1 - NAME_WEIGHT
+                categories[row, CATEGORIES.index(name)] += NAME_WEIGHT
+        loops = np.asarray(is_loop, dtype=np.float32)[:, None]
+        types = np.hstack([loops, 1 - loops])
+        concepts = 2 * self.concepts(descriptors) - 1
+        return normalise(np.hstack([W_CATEGORY * categories, W_TYPE * types, W_CONCEPT * concepts]))
+
+    def embed_stems(self, stems: Sequence[StemRecord]) -> np.ndarray:
+        """Vectors of catalogued stems from their stored descriptors."""
+        if any(s.descriptors is None for s in stems):
+            raise DirigentError("the listen backend embeds stems from stored descriptors")
+        descriptors = np.vstack([s.descriptors for s in stems])  # type: ignore[misc]
+        return self.vectors(
+            descriptors, np.array([s.is_loop for s in stems]), [s.category for s in stems]
+        )
+
+    def embed_audio(self, y: np.ndarray, *, sr: int) -> np.ndarray:
+        """Vector of a sound not in the catalog (a ``--like`` file), analysed here."""
+        analysis = analyse(np.atleast_2d(y), sr=sr)
+        return self.vectors(analysis.descriptors[None], np.array([analysis.is_loop]), [None])[0]
+
+    def embed_texts(self, prompts: Sequence[str]) -> np.ndarray:
+        """Vectors of prompts through the lexicon; a prompt with no known word is all zeros."""
+        out = np.zeros((len(prompts), self.dim), dtype=np.float32)
+        weight = {
+            **dict.fromkeys(CATEGORIES, W_CATEGORY),
+            **dict.fromkeys(TYPES, W_TYPE),
+            **dict.fromkeys(CONCEPTS, TEXT_CONCEPT),
+        }
+        for row, prompt in enumerate(prompts):
+            for term in understand(prompt)[0]:
+                out[row, DIMENSIONS.index(term.dimension)] += term.weight * weight[term.dimension]
+        return normalise(out)
+
+    def embed_text(self, prompt: str) -> np.ndarray:
+        """Vector of one prompt."""
+        return self.embed_texts([prompt])[0]
+
+    def explain(self, query: np.ndarray, item: np.ndarray) -> str:
+        """The dimensions that carried the match, strongest first ("kick · dark · punchy")."""
+        contribution = query * item
+        order = [i for i in np.argsort(-contribution) if contribution[i] > 0][:3]
+        if not order:
+            order = list(np.argsort(-item)[:2])
+        return " · ".join(DIMENSIONS[i] for i in order)

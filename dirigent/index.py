@@ -1,0 +1,124 @@
+"""Annoy index of one backend's vectors: built to temporary files and swapped in atomically,
+memory-mapped on load, and checked against the catalog before it is served."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from annoy import AnnoyIndex
+
+from dirigent.errors import DirigentError
+
+N_TREES = 32
+SEARCH_K_PER_RESULT = 400  # nodes inspected per wanted neighbour: recall@10 > 0.95 at 100k
+
+
+@dataclass(frozen=True)
+class IndexMeta:
+    """What an index was built from; an index whose meta does not match is never served."""
+
+    backend: str
+    dim: int
+    count: int
+    state: str  # the catalog's fingerprint for this backend's vectors
+    checksum: str  # BLAKE2b of the .ann file
+    built_at: float
+
+
+def _checksum(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class VectorIndex:
+    """Files ``<backend>.ann``, ``<backend>.ids.npy`` and ``<backend>.json`` in ``folder``."""
+
+    def __init__(self, folder: Path, backend: str, dim: int) -> None:
+        self.folder = folder
+        self.backend = backend
+        self.dim = dim
+        self.ann_path = folder / f"{backend}.ann"
+        self.ids_path = folder / f"{backend}.ids.npy"
+        self.meta_path = folder / f"{backend}.json"
+        self._index: AnnoyIndex | None = None
+        self.ids = np.zeros(0, dtype=np.int64)
+        self.meta: IndexMeta | None = None
+
+    def load(self, state: str) -> str | None:
+        """Memory-map the index if it matches ``state``; else say why it cannot be served."""
+        try:
+            meta = IndexMeta(**json.loads(self.meta_path.read_text()))
+        except FileNotFoundError:
+            return "no index yet"
+        except (OSError, ValueError, TypeError) as e:
+            return f"unreadable index metadata: {e}"
+        if meta.backend != self.backend or meta.dim != self.dim:
+            return f"index holds {meta.backend}/{meta.dim}-d vectors, not {self.backend}/{self.dim}"
+        if meta.state != state:
+            return "index is stale: the catalog changed since it was built"
+        try:
+            if _checksum(self.ann_path) != meta.checksum:
+                return "index file is corrupt (checksum mismatch)"
+            ids = np.load(self.ids_path)
+        except (OSError, ValueError) as e:
+            return f"index files unreadable: {e}"
+        index = AnnoyIndex(self.dim, "angular")
+        loaded = index.load(str(self.ann_path))
+        if not loaded or index.get_n_items() != meta.count or ids.size != meta.count:
+            return "index file does not hold the recorded number of vectors"
+        self._index, self.ids, self.meta = index, ids, meta
+        return None
+
+    def build(self, ids: np.ndarray, vectors: np.ndarray, state: str) -> IndexMeta:
+        """Build from ``vectors`` (n, dim) for stem ``ids`` (n,) and swap the files in."""
+        if vectors.shape != (ids.size, self.dim):
+            raise DirigentError(
+                f"vectors {vectors.shape} do not fit {ids.size} ids of dim {self.dim}"
+            )
+        self.folder.mkdir(parents=True, exist_ok=True)
+        index = AnnoyIndex(self.dim, "angular")
+        for item, vector in enumerate(vectors):
+            index.add_item(item, vector)
+        index.build(N_TREES, n_jobs=1)
+        tmp_ann = self.ann_path.with_suffix(f".ann.tmp{os.getpid()}")
+        index.save(str(tmp_ann))
+        index.unload()
+        tmp_ids = self.folder / f"{self.backend}.ids.tmp{os.getpid()}.npy"
+        np.save(tmp_ids, ids.astype(np.int64))
+        meta = IndexMeta(
+            self.backend, self.dim, int(ids.size), state, _checksum(tmp_ann), time.time()
+        )
+        tmp_meta = self.meta_path.with_suffix(f".json.tmp{os.getpid()}")
+        tmp_meta.write_text(json.dumps(asdict(meta)))
+        os.replace(tmp_ann, self.ann_path)  # the checksum in the meta guards the gap between
+        os.replace(tmp_ids, self.ids_path)
+        os.replace(tmp_meta, self.meta_path)
+        reason = self.load(state)
+        if reason:
+            raise DirigentError(f"index just built cannot be loaded: {reason}")
+        return meta
+
+    def query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Stem ids and cosine similarities of the ``k`` nearest vectors, best first."""
+        if self._index is None:
+            raise DirigentError("index not loaded")
+        k = min(k, self.ids.size)
+        items, distances = self._index.get_nns_by_vector(
+            vector, k, search_k=SEARCH_K_PER_RESULT * max(k, 10), include_distances=True
+        )
+        cosine = 1 - np.square(np.asarray(distances, dtype=np.float32)) / 2
+        return self.ids[np.asarray(items, dtype=np.int64)], cosine
+
+    @property
+    def age_s(self) -> float | None:
+        """Seconds since the loaded index was built."""
+        return time.time() - self.meta.built_at if self.meta else None
