@@ -29,6 +29,7 @@ test: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_ingest.py
+	$(BIN)/python benchmarks/bench_search.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check dirigent bridge tests benchmarks scripts

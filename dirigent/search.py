@@ -123,6 +123,7 @@ class Searcher:
         self.vectors = np.zeros((0, backend.dim), dtype=np.float32)
         self.row_of: dict[int, int] = {}
         self.categories: list[str | None] = []
+        self._columns()
         self.returned: set[int] = set()
         self.feedback_of: dict[str, list[tuple[int, str]]] = {}
         self.prompt_of: dict[int, str] = {}
@@ -173,6 +174,7 @@ class Searcher:
             else [None] * len(ids)
         )
         self.categories = [h or r["category"] for h, r in zip(heard, self.rows, strict=True)]
+        self._columns()
         self.state = self.catalog.library_state(self.backend.name)
         if why is not None and ids:
             self.index.build(np.asarray(ids), self.vectors, self.state)
@@ -225,21 +227,33 @@ class Searcher:
         y, sr, _ = decode(path.read_bytes(), path)
         return self.backend.embed_audio(y, sr=sr)
 
-    def _mask(self, c: Constraints) -> np.ndarray:
+    def _columns(self) -> None:
+        """The filterable facts as numpy columns (filters are array operations, not loops)."""
+        rows = self.rows
+        self.ids = np.array([r["id"] for r in rows], dtype=np.int64)
+        self.bpm = np.array([np.nan if r["bpm"] is None else r["bpm"] for r in rows])
+        self.keys = np.array([r["key"] or "" for r in rows], dtype=object)
+        self.is_loop = np.array([bool(r["is_loop"]) for r in rows])
+        self.duration = np.array([r["duration"] for r in rows], dtype=np.float64)
+        self.quality = np.array([r["quality"] for r in rows], dtype=np.float64)
+        self.category_column = np.array([c or "" for c in self.categories], dtype=object)
+
+    def _mask(self, c: Constraints) -> np.ndarray | None:
+        """Rows that pass the hard filters; None when nothing is filtered."""
+        if c == Constraints():
+            return None
         mask = np.ones(len(self.rows), dtype=bool)
-        for n, r in enumerate(self.rows):
-            if c.bpm is not None and (
-                r["bpm"] is None or abs(r["bpm"] - c.bpm) > BPM_TOLERANCE * c.bpm
-            ):
-                mask[n] = False
-            elif c.key is not None and r["key"] != c.key:
-                mask[n] = False
-            elif c.loop is not None and bool(r["is_loop"]) != c.loop:
-                mask[n] = False
-            elif c.short and r["duration"] > SHORT_S:
-                mask[n] = False
-            elif c.category is not None and self.categories[n] != c.category:
-                mask[n] = False
+        if c.bpm is not None:
+            with np.errstate(invalid="ignore"):
+                mask &= np.abs(self.bpm - c.bpm) <= BPM_TOLERANCE * c.bpm
+        if c.key is not None:
+            mask &= self.keys == c.key
+        if c.loop is not None:
+            mask &= self.is_loop == c.loop
+        if c.short:
+            mask &= self.duration <= SHORT_S
+        if c.category is not None:
+            mask &= self.category_column == c.category
         return mask
 
     def search(
@@ -362,23 +376,23 @@ class Searcher:
         return results, words, constraints
 
     def _candidates(
-        self, query: np.ndarray | None, mask: np.ndarray, k: int, discover: bool
+        self, query: np.ndarray | None, mask: np.ndarray | None, k: int, discover: bool
     ) -> list[tuple[int, float]]:
         """(stem id, cosine) best first: the index when nothing is filtered out, else an exact
         scan of the stems that pass the filters."""
-        ids = np.fromiter(self.row_of, dtype=np.int64, count=len(self.row_of))
         if query is None:
-            quality = np.array([r["quality"] for r in self.rows])
-            order = [n for n in np.argsort(-quality) if mask[n]][:k]
-            return [(int(ids[n]), float(quality[n])) for n in order]
+            order = np.argsort(-self.quality)
+            if mask is not None:
+                order = order[mask[order]]
+            return [(int(self.ids[n]), float(self.quality[n])) for n in order[:k]]
         want = k * CANDIDATES_PER_RESULT if discover else k
-        if mask.all() and self.index.meta is not None:
+        if mask is None and self.index.meta is not None:
             found, scores = self.index.query(query, want)
             return list(zip(found.tolist(), scores.tolist(), strict=True))
-        rows = np.flatnonzero(mask)
+        rows = np.flatnonzero(mask) if mask is not None else np.arange(len(self.rows))
         scores = self.vectors[rows] @ query
-        best = rows[np.argsort(-scores)[:want]]
-        return [(int(ids[n]), float(self.vectors[n] @ query)) for n in best]
+        top = np.argsort(-scores)[:want]
+        return [(int(self.ids[rows[n]]), float(scores[n])) for n in top]
 
     def feedback(self, stem_id: int, action: str, query_id: int | None = None) -> None:
         """Like or skip a stem (for the given query, else the session's last); the next search

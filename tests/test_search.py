@@ -1,0 +1,223 @@
+"""Search by ear: lexicon, prompt constraints, the index, ranking, feedback and discovery."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dirigent.analysis.descriptors import NAMES
+from dirigent.catalog import Catalog
+from dirigent.config import load_config
+from dirigent.embed.lexicon import understand
+from dirigent.embed.listen import ListenEmbedder
+from dirigent.index import VectorIndex
+from dirigent.ingest import ingest
+from dirigent.search import Constraints, Searcher, parse_prompt
+
+
+@pytest.mark.parametrize(
+    ("prompt", "dimensions"),
+    [
+        (
+            "dark hypnotic techno kick with industrial texture",
+            [("dark", 1), ("hypnotic", 1), ("kick", 1), ("industrial", 1)],
+        ),
+        ("Hi-Hat, not distorted", [("hihat", 1), ("distorted", -1)]),
+        ("eine düstere Bassdrum, nicht verzerrt", [("dark", 1), ("kick", 1), ("distorted", -1)]),
+        ("dunkler treibender Bass", [("dark", 1), ("rolling", 1), ("bass", 1)]),
+        ("snares", [("snare", 1)]),
+    ],
+)
+def test_lexicon(prompt: str, dimensions: list[tuple[str, int]]) -> None:
+    terms, _ = understand(prompt)
+    assert [(t.dimension, int(t.weight)) for t in terms] == dimensions
+
+
+@pytest.mark.parametrize(
+    ("prompt", "constraints", "words"),
+    [
+        ("fast percussion loop 130bpm", Constraints(bpm=130, loop=True), "fast percussion loop"),
+        ("kick at 128 BPM", Constraints(bpm=128), "kick"),
+        ("dark pad in A minor", Constraints(key="Am"), "dark pad"),
+        ("bass in F# minor", Constraints(key="F#m"), "bass"),
+        ("stab in C", Constraints(key="C"), "stab"),
+        ("one-shot kick", Constraints(loop=False), "one-shot kick"),
+        ("short clap", Constraints(short=True), "short clap"),
+        ("punchy kick", Constraints(), "punchy kick"),
+    ],
+)
+def test_parse_prompt(prompt: str, constraints: Constraints, words: str) -> None:
+    assert parse_prompt(prompt) == (constraints, words)
+
+
+# --- the index ------------------------------------------------------------------------------
+
+
+def test_index_round_trip_and_refusals(tmp_path: Path, rng: np.random.Generator) -> None:
+    ids = np.arange(100, 300)
+    vectors = rng.standard_normal((200, 16)).astype(np.float32)
+    index = VectorIndex(tmp_path, "test", 16)
+    index.build(ids, vectors, "state-1")
+    assert not list(tmp_path.glob("*tmp*"))
+    found, scores = index.query(vectors[5], 3)
+    assert found[0] == 105 and scores[0] == pytest.approx(1.0, abs=1e-4)
+
+    fresh = VectorIndex(tmp_path, "test", 16)
+    assert fresh.load("state-1") is None
+    assert "stale" in (VectorIndex(tmp_path, "test", 16).load("state-2") or "")
+    assert "dim" not in (VectorIndex(tmp_path, "test", 8).load("state-1") or "dim")
+    data = bytearray(index.ann_path.read_bytes())
+    data[100:108] = b"garbage!"
+    index.ann_path.write_bytes(bytes(data))
+    assert "corrupt" in (VectorIndex(tmp_path, "test", 16).load("state-1") or "")
+    index.meta_path.write_text("{not json")
+    assert "unreadable" in (VectorIndex(tmp_path, "test", 16).load("state-1") or "")
+
+
+# --- searching a kit whose file names say nothing -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def anonymous(kit, tmp_path_factory: pytest.TempPathFactory):
+    """The demo kit copied as 0000.wav, 0001.wav, ..., ingested; (searcher, truth by stem id)."""
+    root = tmp_path_factory.mktemp("anon")
+    lib = root / "lib"
+    lib.mkdir()
+    truth_by_path = {}
+    for i, f in enumerate(sorted(kit, key=lambda f: f.path.name)):
+        target = lib / f"{i:04d}.wav"
+        shutil.copy(f.path, target)
+        truth_by_path[str(target)] = f
+    config = load_config(env={"XDG_CONFIG_HOME": str(root / "x")})
+    catalog = Catalog(root / "stems.duckdb")
+    ingest([lib], catalog, config)
+    searcher = Searcher(catalog, ListenEmbedder(), root / "index")
+    searcher.refresh()
+    truth = {r["id"]: truth_by_path[r["path"]] for r in searcher.rows}
+    yield searcher, truth
+    catalog.close()
+
+
+def test_every_vector_is_unit_length(anonymous) -> None:
+    searcher, _ = anonymous
+    assert searcher.vectors.shape[1] == searcher.backend.dim
+    np.testing.assert_allclose(np.linalg.norm(searcher.vectors, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "prompt,category",
+    [
+        ("kick drum", "kick"),
+        ("snare", "snare"),
+        ("pad", "pad"),
+        ("clap", "clap"),
+        ("hi-hat", "hihat"),
+    ],
+)
+def test_finds_the_category_by_ear(anonymous, prompt: str, category: str) -> None:
+    searcher, truth = anonymous
+    results, _, _ = searcher.rank(prompt, top_k=3)
+    assert [truth[r.stem_id].category for r in results] == [category] * 3
+
+
+def test_dark_is_darker_than_bright_and_short_shorter_than_long(anonymous) -> None:
+    searcher, _ = anonymous
+    centroid = NAMES.index("centroid")
+
+    def mean_of(prompt: str, column: str) -> float:
+        results, _, _ = searcher.rank(prompt, top_k=10)
+        rows = [searcher.rows[searcher.row_of[r.stem_id]] for r in results]
+        if column == "duration":
+            return float(np.mean([r["duration"] for r in rows]))
+        return float(np.mean([r["descriptors"][centroid] for r in rows]))
+
+    assert mean_of("dark sound", "centroid") < mean_of("bright sound", "centroid")
+    assert mean_of("dark kick", "centroid") < mean_of("bright kick", "centroid")
+    assert mean_of("short", "duration") < mean_of("long", "duration")
+
+
+def test_constraints_filter(anonymous) -> None:
+    searcher, truth = anonymous
+    results, _, _ = searcher.rank("loop 128bpm", top_k=20)
+    assert results and all(r.is_loop and abs(r.bpm - 128) <= 128 * 0.03 for r in results)
+    results, _, _ = searcher.rank("bass", top_k=5, category="bass")
+    assert results and {r.category for r in results} == {"bass"}
+
+
+def test_like_an_audio_file_outside_the_catalog(anonymous, tmp_path: Path) -> None:
+    searcher, truth = anonymous
+    from dirigent import demo_kit
+    from tests.conftest import write
+
+    kick = write(
+        tmp_path / "my kick.wav",
+        demo_kit.kick(sr=44100, rng=np.random.default_rng(99), decay=0.3),
+        44100,
+    )
+    results, _, _ = searcher.rank("", top_k=3, like=[str(kick)])
+    assert truth[results[0].stem_id].category == "kick"
+
+
+def test_likes_bring_unseen_neighbours_in(anonymous) -> None:
+    searcher, _ = anonymous
+    prompt = "metallic"
+    first = searcher.search(prompt, top_k=10)
+    seen = {r.stem_id for r in first.results}
+    liked = [r.stem_id for r in first.results[:3]]
+    neighbours = set()
+    for stem_id in liked:
+        sims = searcher.vectors @ searcher.vectors[searcher.row_of[stem_id]]
+        ranked = [int(i) for i in np.argsort(-sims)]
+        ids = list(searcher.row_of)
+        neighbours.update([ids[i] for i in ranked if ids[i] not in seen][:3])
+    for stem_id in liked:
+        searcher.feedback(stem_id, "like", first.query_id)
+    second = searcher.search(prompt, top_k=10)
+    assert {r.stem_id for r in second.results} & neighbours
+
+
+def test_skipped_stems_leave_the_prompt(anonymous) -> None:
+    searcher, _ = anonymous
+    first = searcher.search("crisp", top_k=5)
+    searcher.feedback(first.results[0].stem_id, "skip", first.query_id)
+    second = searcher.search("crisp", top_k=5)
+    assert first.results[0].stem_id not in {r.stem_id for r in second.results}
+
+
+def test_discovery_favours_stems_never_returned(anonymous) -> None:
+    searcher, _ = anonymous
+    plain = searcher.search("warm", top_k=5)
+    discovered = searcher.search("warm", top_k=5, discover=True)
+    assert {r.stem_id for r in discovered.results} - {r.stem_id for r in plain.results}
+    assert any(r.new for r in discovered.results)
+
+
+def test_queries_and_results_are_logged(anonymous) -> None:
+    searcher, _ = anonymous
+    response = searcher.search("deep kick", top_k=4)
+    con = searcher.catalog.con
+    assert con.execute(
+        "SELECT prompt FROM queries WHERE id = ?", [response.query_id]
+    ).fetchone() == ("deep kick",)
+    assert con.execute(
+        "SELECT count(*) FROM results WHERE query_id = ?", [response.query_id]
+    ).fetchone() == (4,)
+
+
+def test_cli_search_json(cli, kit) -> None:
+    root = kit[0].path.parents[2]
+    cli("ingest", str(root), "--quiet")
+    rc, out, err = cli("search", "punchy kick", "--json", "--top-k", "4")
+    assert rc == 0, err
+    results = json.loads(out)
+    assert len(results) == 4
+    assert {"path", "stem_id", "score", "category", "explanation"} <= set(results[0])
+    assert results[0]["category"] == "kick"
+    rc, out, _ = cli("feedback", str(results[1]["stem_id"]), "like")
+    assert rc == 0 and "like" in out
+    rc, _, err = cli("feedback", "999999", "like")
+    assert rc == 1 and "no stem with id 999999" in err
