@@ -18,7 +18,7 @@ from dirigent.analysis import analyse
 from dirigent.analysis.descriptors import DESCRIPTOR_VERSION, NAMES
 from dirigent.embed import classifier
 from dirigent.embed.base import StemRecord, normalise
-from dirigent.embed.lexicon import CATEGORIES, CONCEPTS, TYPES, understand
+from dirigent.embed.lexicon import CATEGORIES, CONCEPTS, OTHER, TYPES, understand
 from dirigent.errors import DirigentError
 
 W_CATEGORY = 1.0
@@ -58,7 +58,8 @@ CONCEPT_RECIPES: dict[str, dict[str, float]] = {
     "fast": {"onset_rate": 1.0},
     "wide": {"width": 1.0},
 }
-DIMENSIONS = (*CATEGORIES, *TYPES, *CONCEPTS)
+DIMENSIONS = (*CATEGORIES, OTHER, *TYPES, *CONCEPTS)  # no word points at OTHER: it only
+# takes up the length of vectors of sounds that are no instrument, so they match nothing much
 
 
 @dataclass(frozen=True)
@@ -134,24 +135,15 @@ class ListenEmbedder:
         ]
 
     def category_probabilities(self, descriptors: np.ndarray, is_loop: np.ndarray) -> np.ndarray:
-        """Probabilities over :data:`CATEGORIES`, by ear; one-shots cannot be drum loops, and
-        what the model hears as no instrument at all (``other``) is left out of the sum."""
+        """Probabilities over :data:`CATEGORIES` and ``other`` (no instrument: an oscillator
+        table, a click), by ear; one-shots cannot be drum loops."""
         p = self.model.probabilities(descriptors)
-        out = np.zeros((p.shape[0], len(CATEGORIES)), dtype=np.float32)
+        out = np.zeros((p.shape[0], len(CATEGORIES) + 1), dtype=np.float32)
         for j, i in enumerate(self._class_index):
             if i >= 0:
                 out[:, j] = p[:, i]
-        one_shot = ~np.asarray(is_loop, dtype=bool)
-        out[one_shot, CATEGORIES.index("drums")] = 0
-        kept = out.sum(axis=1, keepdims=True)
-        dropped = (
-            p[one_shot, self.model.classes.index("drums")][:, None]
-            if "drums" in (self.model.classes)
-            else 0
-        )
-        total = kept.copy()
-        total[one_shot] += dropped
-        return out / np.maximum(total, 1e-9)
+        out[~np.asarray(is_loop, dtype=bool), CATEGORIES.index("drums")] = 0
+        return out
 
     def concepts(self, descriptors: np.ndarray) -> np.ndarray:
         """Concept scores in 0..1 (percentiles in the calibrated library), ``(n, concepts)``."""
