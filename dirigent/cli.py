@@ -243,6 +243,20 @@ def cmd_feedback(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_map(config: Config, args: argparse.Namespace) -> int:
+    """Draw the library in 2-D, coloured by category."""
+    from dirigent.library_map import draw
+
+    searcher = _searcher(config, args)
+    with searcher.catalog:
+        searcher.refresh()
+    if not searcher.rows:
+        raise ParameterError("the catalog is empty: run `dirigent ingest` first")
+    out = draw(searcher.vectors, searcher.categories, Path(args.out))
+    print(f"wrote {out} ({len(searcher.rows)} stems, {config.backend} vectors)")
+    return 0
+
+
 def cmd_demo_kit(config: Config, args: argparse.Namespace) -> int:
     """Synthesise the demo construction kit."""
     from dirigent.demo_kit import generate
@@ -311,6 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["like", "skip"])
     p.add_argument("--query", type=int, help="query id (default: the session's last)")
     p.add_argument("--session", default="default")
+    p = add("map", cmd_map, "draw the library in 2-D, coloured by category (PNG)")
+    p.add_argument("--out", default="map.png")
+    p.add_argument("--session", default="default", help=argparse.SUPPRESS)
     p = add("demo-kit", cmd_demo_kit, "synthesise a techno construction kit into DIR")
     p.add_argument("dir")
     p.add_argument("--seed", type=int, default=7)
@@ -328,7 +345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "workers": getattr(args, "workers", None),
         }
         config = load_config(flags=flags)
-        logging.basicConfig(level=config.log_level, format="%(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        logging.getLogger("dirigent").setLevel(config.log_level)
         return int(args.handler(config, args))
     except DirigentError as e:
         print(f"dirigent: error: {e}", file=sys.stderr)

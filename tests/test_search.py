@@ -221,3 +221,14 @@ def test_cli_search_json(cli, kit) -> None:
     assert rc == 0 and "like" in out
     rc, _, err = cli("feedback", "999999", "like")
     assert rc == 1 and "no stem with id 999999" in err
+
+
+def test_map_draws_every_category(anonymous, tmp_path: Path) -> None:
+    from dirigent.library_map import draw, project
+
+    searcher, _ = anonymous
+    points = project(searcher.vectors)
+    assert points.shape == (len(searcher.rows), 2)
+    out = draw(searcher.vectors, searcher.categories, tmp_path / "map.png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert out.stat().st_size > 10_000
