@@ -257,6 +257,26 @@ def cmd_map(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_models_pull(config: Config, args: argparse.Namespace) -> int:
+    """Download a LAION CLAP checkpoint into the models folder (needs a network)."""
+    from dirigent.embed.clap import HUB_ORGANISATION
+
+    target = config.models / args.name
+    try:
+        from huggingface_hub import snapshot_download
+    except ImportError as e:
+        raise DirigentError("pulling models needs: pip install 'dirigent[clap]'") from e
+    try:
+        snapshot_download(repo_id=f"{HUB_ORGANISATION}/{args.name}", local_dir=target)
+    except Exception as e:  # the hub client raises many types for "no network"
+        raise DirigentError(
+            f"could not download {HUB_ORGANISATION}/{args.name} into {target}: {e}. "
+            "Copy the checkpoint folder there by hand on a machine without a network."
+        ) from e
+    print(f"{HUB_ORGANISATION}/{args.name} -> {target}")
+    return 0
+
+
 def cmd_demo_kit(config: Config, args: argparse.Namespace) -> int:
     """Synthesise the demo construction kit."""
     from dirigent.demo_kit import generate
@@ -328,6 +348,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("map", cmd_map, "draw the library in 2-D, coloured by category (PNG)")
     p.add_argument("--out", default="map.png")
     p.add_argument("--session", default="default", help=argparse.SUPPRESS)
+    models = sub.add_parser("models", help="model checkpoints")
+    models_sub = models.add_subparsers(dest="models_command", required=True, metavar="COMMAND")
+    p = models_sub.add_parser("pull", help="download a CLAP checkpoint (needs a network)")
+    p.add_argument("name", help="e.g. larger_clap_music_and_speech")
+    p.set_defaults(handler=cmd_models_pull)
     p = add("demo-kit", cmd_demo_kit, "synthesise a techno construction kit into DIR")
     p.add_argument("dir")
     p.add_argument("--seed", type=int, default=7)

@@ -20,8 +20,12 @@ def project(vectors: np.ndarray) -> np.ndarray:
     return centred @ vt[:2].T
 
 
-def draw(vectors: np.ndarray, categories: Sequence[str | None], out: Path,
-         title: str = "Dirigent library map") -> Path:
+def draw(
+    vectors: np.ndarray,
+    categories: Sequence[str | None],
+    out: Path,
+    title: str = "Dirigent library map",
+) -> Path:
     """Scatter the projected vectors, one colour per category with a legend; write a PNG."""
     try:
         import matplotlib
@@ -36,8 +40,14 @@ def draw(vectors: np.ndarray, categories: Sequence[str | None], out: Path,
     palette = plt.get_cmap("tab20")
     for n, name in enumerate(sorted(set(labels))):
         mask = np.array([lb == name for lb in labels])
-        ax.scatter(points[mask, 0], points[mask, 1], s=18, alpha=0.8, color=palette(n % 20),
-                   label=f"{name} ({int(mask.sum())})")
+        ax.scatter(
+            points[mask, 0],
+            points[mask, 1],
+            s=18,
+            alpha=0.8,
+            color=palette(n % 20),
+            label=f"{name} ({int(mask.sum())})",
+        )
     ax.set_title(f"{title}: {len(labels)} stems")
     ax.set_xlabel("component 1")
     ax.set_ylabel("component 2")

@@ -1,0 +1,130 @@
+"""The CLAP backend on a tiny, randomly initialised model of the same architecture, saved and
+loaded exactly like a real checkpoint (tokenizer built here, nothing downloaded)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dirigent.errors import DirigentError
+
+torch = pytest.importorskip("torch", reason="the clap extra (torch) is not installed")
+transformers = pytest.importorskip("transformers", reason="the clap extra is not installed")
+
+
+def tiny_checkpoint(folder: Path) -> Path:
+    """A ClapModel with 2-layer towers and a byte-level BPE tokenizer of a few letters."""
+    from transformers import (
+        ClapAudioConfig,
+        ClapConfig,
+        ClapFeatureExtractor,
+        ClapModel,
+        ClapProcessor,
+        ClapTextConfig,
+        RobertaTokenizer,
+    )
+
+    folder.mkdir(parents=True, exist_ok=True)
+    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
+    vocab = {t: i for i, t in enumerate(specials + letters + ["Ġ" + c for c in letters])}
+    tokenizer = RobertaTokenizer(vocab=vocab, merges=[])
+    text = ClapTextConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        projection_dim=16,
+        max_position_embeddings=64,
+    )
+    audio = ClapAudioConfig(
+        depths=[1, 1],
+        num_attention_heads=[1, 2],
+        hidden_size=32,
+        patch_embeds_hidden_size=16,
+        projection_dim=16,
+        num_hidden_layers=2,
+    )
+    torch.manual_seed(0)
+    model = ClapModel(
+        ClapConfig(text_config=text.to_dict(), audio_config=audio.to_dict(), projection_dim=16)
+    )
+    model.save_pretrained(folder)
+    extractor = ClapFeatureExtractor(truncation="rand_trunc")  # matches enable_fusion=False
+    ClapProcessor(feature_extractor=extractor, tokenizer=tokenizer).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def clap(tmp_path_factory: pytest.TempPathFactory):
+    from dirigent.embed.clap import ClapEmbedder
+
+    return ClapEmbedder.from_directory(tiny_checkpoint(tmp_path_factory.mktemp("clap") / "tiny"))
+
+
+def test_missing_checkpoint_names_the_path(tmp_path: Path) -> None:
+    from dirigent.embed.clap import ClapEmbedder
+
+    with pytest.raises(DirigentError, match=str(tmp_path / "larger_clap_music_and_speech")):
+        ClapEmbedder.from_directory(tmp_path / "larger_clap_music_and_speech")
+
+
+def test_text_vectors(clap) -> None:
+    vectors = clap.embed_texts(["dark kick", "bright pad", "dark kick"])
+    assert vectors.shape == (3, 16)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(vectors[0], vectors[2], atol=1e-6)
+    assert not np.allclose(vectors[0], vectors[1])
+
+
+def test_audio_is_resampled_and_windowed(clap, rng: np.random.Generator) -> None:
+    y = rng.standard_normal((2, 44100 * 25)).astype(np.float32) * 0.1
+    windows = clap.windows(y, sr=44100)
+    assert [w.size for w in windows] == [480000, 480000, 240000]
+    v = clap.embed_audio(y, sr=44100)
+    assert v.shape == (16,) and np.linalg.norm(v) == pytest.approx(1.0, abs=1e-5)
+    np.testing.assert_allclose(v, clap.embed_audio(y, sr=44100), atol=1e-6)
+
+
+def test_search_pipeline_with_clap(clap, kit, tmp_path: Path) -> None:
+    from dirigent.catalog import Catalog
+    from dirigent.config import load_config
+    from dirigent.ingest import ingest
+    from dirigent.search import Searcher
+
+    root = kit[0].path.parents[2]
+    with Catalog(tmp_path / "c.duckdb") as catalog:
+        ingest(
+            [root / "One Shots" / "Kicks", root / "One Shots" / "Pads"],
+            catalog,
+            load_config(env={"XDG_CONFIG_HOME": str(tmp_path)}),
+        )
+        searcher = Searcher(catalog, clap, tmp_path / "index")
+        assert searcher.refresh() == "no index yet"
+        assert searcher.vectors.shape == (10, 16)
+        assert catalog.vectors("clap").keys() == set(searcher.row_of)
+        results = searcher.search("dark kick", top_k=5).results
+        assert len(results) == 5 and all(r.explanation.startswith("clap ") for r in results)
+        again = Searcher(catalog, clap, tmp_path / "index")
+        assert again.refresh() is None  # stored vectors and the index are served as they are
+        np.testing.assert_allclose(again.vectors, searcher.vectors)
+
+
+def test_models_pull_without_a_network_is_a_clear_error(cli, monkeypatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    rc, _, err = cli("models", "pull", "larger_clap_music_and_speech")
+    assert rc == 1
+    assert "could not download laion/larger_clap_music_and_speech" in err
+
+
+def test_clap_backend_from_config_names_the_missing_folder(
+    cli, tmp_path: Path, monkeypatch, kit
+) -> None:
+    cli("ingest", str(kit[0].path.parents[2] / "One Shots" / "Kicks"), "--quiet")
+    monkeypatch.setenv("DIRIGENT_BACKEND", "clap")
+    monkeypatch.setenv("DIRIGENT_MODELS", str(tmp_path / "models"))
+    rc, _, err = cli("search", "kick")
+    assert rc == 1 and str(tmp_path / "models" / "larger_clap_music_and_speech") in err
