@@ -23,6 +23,8 @@ demo: $(VENV)/.installed
 	$(BIN)/dirigent demo-kit $(DEMO)/kit
 	$(BIN)/dirigent --db $(DEMO)/stems.duckdb ingest $(DEMO)/kit
 	$(BIN)/dirigent --db $(DEMO)/stems.duckdb stems
+	$(BIN)/dirigent --db $(DEMO)/stems.duckdb search "dark punchy kick, not distorted" --top-k 5
+	$(BIN)/dirigent --db $(DEMO)/stems.duckdb search "rolling bass loop in A minor" --top-k 5
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q
