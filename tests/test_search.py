@@ -232,3 +232,11 @@ def test_map_draws_every_category(anonymous, tmp_path: Path) -> None:
     out = draw(searcher.vectors, searcher.categories, tmp_path / "map.png")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert out.stat().st_size > 10_000
+
+
+def test_explanation_keeps_the_negation(anonymous) -> None:
+    searcher, _ = anonymous
+    results, _, _ = searcher.rank("kick, not distorted", top_k=5)
+    explained = " ".join(r.explanation for r in results)
+    assert "not distorted" in explained
+    assert " distorted" not in explained.replace("not distorted", "")

@@ -209,4 +209,4 @@ class ListenEmbedder:
         order = [i for i in np.argsort(-contribution) if contribution[i] > 0][:3]
         if not order:
             order = list(np.argsort(-item)[:2])
-        return " · ".join(DIMENSIONS[i] for i in order)
+        return " · ".join(("not " if query[i] < 0 else "") + DIMENSIONS[i] for i in order)
