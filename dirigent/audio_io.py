@@ -84,6 +84,16 @@ def _declared_shortfall(head: bytes, size: int) -> tuple[int, int] | None:
     return None
 
 
+def _check_complete(head: bytes, size: int) -> None:
+    """Raise for a WAV or AIFF whose audio chunk is shorter than its header declares."""
+    shortfall = _declared_shortfall(head, size)
+    if shortfall:
+        declared, present = shortfall
+        raise AudioError(
+            f"truncated: header declares {declared} bytes of audio, file holds {max(present, 0)}"
+        )
+
+
 def _check(info: AudioInfo, path: Path) -> None:
     if info.frames <= 0:
         raise AudioError("no audio frames (header holds 0 samples)")
@@ -125,12 +135,7 @@ def decode(data: bytes, path: Path) -> tuple[np.ndarray, int, AudioInfo]:
     """
     if not data:
         raise AudioError("empty file (0 bytes)")
-    shortfall = _declared_shortfall(data[:65536], len(data))
-    if shortfall:
-        declared, present = shortfall
-        raise AudioError(
-            f"truncated: header declares {declared} bytes of audio, file holds {max(present, 0)}"
-        )
+    _check_complete(data[:65536], len(data))
     wrapped = ogg_in_wav(data)
     try:
         with sf.SoundFile(io.BytesIO(wrapped or data)) as f:
@@ -153,12 +158,7 @@ def probe(path: Path) -> AudioInfo:
     """Header facts of a file on disk, without decoding it."""
     with path.open("rb") as f:
         head = f.read(65536)
-    shortfall = _declared_shortfall(head, path.stat().st_size)
-    if shortfall:
-        raise AudioError(
-            f"truncated: header declares {shortfall[0]} bytes of audio, "
-            f"file holds {max(shortfall[1], 0)}"
-        )
+    _check_complete(head, path.stat().st_size)
     try:
         i = sf.info(str(path))
     except sf.LibsndfileError as e:

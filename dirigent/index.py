@@ -117,8 +117,3 @@ class VectorIndex:
         )
         cosine = 1 - np.square(np.asarray(distances, dtype=np.float32)) / 2
         return self.ids[np.asarray(items, dtype=np.int64)], cosine
-
-    @property
-    def age_s(self) -> float | None:
-        """Seconds since the loaded index was built."""
-        return time.time() - self.meta.built_at if self.meta else None

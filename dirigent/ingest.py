@@ -19,7 +19,7 @@ from dirigent.audio_io import blocks, decode, is_audio_path, probe, read_excerpt
 from dirigent.catalog import Catalog
 from dirigent.config import Config
 from dirigent.errors import AudioError
-from dirigent.path_tags import CategoryTable
+from dirigent.path_tags import CategoryTable, PathTags
 
 HASH_CHUNK = 1 << 20
 PROBE_ABOVE_BYTES = 32 << 20  # larger files are probed first: long ones are read in blocks
@@ -111,9 +111,15 @@ def _init_worker(
 
 
 def _stem_row(
-    digest: str, path: Path, fmt: str, sr: int, channels: int, frames: int, analysis: Analysis
+    digest: str,
+    path: Path,
+    tags: PathTags,
+    fmt: str,
+    sr: int,
+    channels: int,
+    frames: int,
+    analysis: Analysis,
 ) -> dict[str, Any]:
-    tags = _table.classify(path)
     bpm, bpm_source = analysis.bpm, "audio" if analysis.bpm is not None else None
     if tags.bpm is not None and (analysis.is_loop or tags.is_loop):
         bpm, bpm_source = tags.bpm, "name"
@@ -142,7 +148,8 @@ def _stem_row(
 
 def _analyse_file(job: Job) -> Outcome:
     path = Path(job.path)
-    loop_hint = _table.classify(path).is_loop
+    tags = _table.classify(path)
+    loop_hint = tags.is_loop
     if job.size > PROBE_ABOVE_BYTES:
         info = probe(path)
         if info.duration > _stream_above_s:
@@ -163,7 +170,9 @@ def _analyse_file(job: Job) -> Outcome:
             return Outcome(
                 job,
                 digest,
-                _stem_row(digest, path, info.format, info.sr, info.channels, info.frames, analysis),
+                _stem_row(
+                    digest, path, tags, info.format, info.sr, info.channels, info.frames, analysis
+                ),
             )
     data = path.read_bytes()
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
@@ -172,7 +181,9 @@ def _analyse_file(job: Job) -> Outcome:
     y, sr, info = decode(data, path)
     analysis = analyse(y, sr=sr, loop_hint=loop_hint)
     return Outcome(
-        job, digest, _stem_row(digest, path, info.format, sr, y.shape[0], y.shape[1], analysis)
+        job,
+        digest,
+        _stem_row(digest, path, tags, info.format, sr, y.shape[0], y.shape[1], analysis),
     )
 
 

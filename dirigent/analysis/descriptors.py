@@ -10,6 +10,7 @@ from functools import lru_cache
 import numpy as np
 
 from dirigent.analysis.spectrum import Spectrogram
+from dirigent.analysis.tempo import autocorrelation
 
 DESCRIPTOR_VERSION = 2
 BANDS_HZ = (60.0, 150.0, 400.0, 1500.0, 5000.0, 10000.0)  # edges of 7 bands
@@ -73,14 +74,9 @@ def _envelope_db(mono: np.ndarray, *, sr: int) -> np.ndarray:
 def _harmonicity(segment: np.ndarray, *, sr: int) -> float:
     if segment.size < int(sr / 40) * 2:
         segment = np.pad(segment, (0, int(sr / 40) * 2 - segment.size))
-    segment = segment - segment.mean()
-    n = 1 << (2 * segment.size - 1).bit_length()
-    spec = np.fft.rfft(segment, n)
-    ac = np.fft.irfft(spec * np.conj(spec), n)[: segment.size]
-    if ac[0] <= 0:
-        return 0.0
+    ac = autocorrelation(segment)
     lo, hi = int(sr / 1000), int(sr / 40)
-    return float(np.clip(ac[lo:hi].max() / ac[0], 0, 1))
+    return float(np.clip(ac[lo:hi].max(), 0, 1))
 
 
 def _low_peak_hz(mag_frame: np.ndarray, freqs: np.ndarray) -> float:
