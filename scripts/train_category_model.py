@@ -183,9 +183,11 @@ def synthesised(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, str, int
         for _ in range(SYNTH_PER_CLASS):
             yield np.atleast_2d(make(rng)), category, SR
     for _ in range(SYNTH_PER_CLASS):
-        tone, sr = steady_tone(rng)
-        yield np.atleast_2d(tone), "other", sr
+        for _ in range(2):
+            tone, sr = steady_tone(rng)
+            yield np.atleast_2d(tone), "other", sr
         yield np.atleast_2d(keys_chord(rng)), "synth", SR
+        yield np.atleast_2d(bass_stab(rng)), "bass", SR
         yield (
             np.atleast_2d(
                 demo_kit.bass_note(
@@ -223,20 +225,45 @@ def synthesised(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, str, int
 
 def steady_tone(rng: np.random.Generator) -> tuple[np.ndarray, int]:
     """Not an instrument: a short steady tone of a random waveform with no envelope (a synth's
-    oscillator table, a test tone) or a lone impulse, at a random sample rate."""
+    oscillator table, a test tone), a control shape (an LFO or trance-gate pattern, unipolar)
+    or a lone impulse, at a random sample rate. Single-cycle tables stored as one slow cycle
+    (2 to 30 Hz) are included."""
     sr = int(rng.choice([44100, 48000, 96000]))
-    f0 = float(np.exp(rng.uniform(np.log(30), np.log(1000))))
-    n = max(16, int(rng.uniform(1, 40) * sr / f0))
+    f0 = float(np.exp(rng.uniform(np.log(2), np.log(1000))))
+    n = max(16, int(min(rng.uniform(1, 40), f0) * sr / f0))
     phase = f0 * np.arange(n) / sr
-    harmonics = int(rng.integers(1, 24))
-    wave = sum(
-        rng.normal() / h ** rng.uniform(0.5, 2) * np.sin(2 * np.pi * h * phase + rng.random())
-        for h in range(1, harmonics + 1)
-    )
-    if rng.random() < 0.1:
+    kind = rng.random()
+    if kind < 0.1:
         wave = np.zeros(n)
         wave[0] = 1.0
+    elif kind < 0.35:
+        steps = rng.random(int(rng.choice([4, 8, 12, 16]))) < rng.uniform(0.3, 0.8)
+        steps[0] = True
+        step = np.repeat(steps.astype(float), -(-n // steps.size))[:n]
+        shape = [np.ones(n), 1 - np.mod(phase, 1), np.sin(np.pi * np.mod(phase, 1))]
+        wave = step * shape[int(rng.integers(3))]
+    else:
+        harmonics = int(rng.integers(1, 24))
+        wave = sum(
+            rng.normal() / h ** rng.uniform(0.5, 2) * np.sin(2 * np.pi * h * phase + rng.random())
+            for h in range(1, harmonics + 1)
+        )
     return np.asarray(wave) / (np.abs(wave).max() + 1e-9) * 0.8, sr
+
+
+def bass_stab(rng: np.random.Generator) -> np.ndarray:
+    """A short, often driven synth-bass stab (rave, acid, hardcore)."""
+    y = demo_kit.bass_note(
+        sr=SR,
+        rng=rng,
+        note=int(rng.integers(30, 58)),
+        seconds=rng.uniform(0.12, 0.45),
+        cutoff=rng.uniform(300, 4000),
+        resonance_env=rng.uniform(1, 12),
+        wave=["saw", "square"][rng.integers(2)],
+    )
+    drive = rng.uniform(1, 10)
+    return np.tanh(drive * y) / np.tanh(drive)
 
 
 def keys_chord(rng: np.random.Generator) -> np.ndarray:

@@ -9,15 +9,16 @@ from functools import lru_cache
 
 import numpy as np
 
-from dirigent.analysis.spectrum import Spectrogram
+from dirigent.analysis.spectrum import Spectrogram, frame_rms_db
 from dirigent.analysis.tempo import autocorrelation
 
-DESCRIPTOR_VERSION = 2
+DESCRIPTOR_VERSION = 3
 BANDS_HZ = (60.0, 150.0, 400.0, 1500.0, 5000.0, 10000.0)  # edges of 7 bands
 BAND_NAMES = ("sub", "bass", "lowmid", "mid", "highmid", "high", "air")
 N_MEL = 20
 MEL_MAX_HZ = 10000.0  # below Nyquist of 22.05 kHz files, common in older libraries
 ATTACK_S = 0.05
+INFRASONIC_HZ = 25.0
 SCALAR_NAMES = (
     "log_duration",  # log10 seconds
     "centroid",  # log2 Hz, energy-weighted over frames
@@ -37,6 +38,9 @@ SCALAR_NAMES = (
     "centroid_slope",  # octaves the centroid moves from the first to the last third
     "level_slope",  # dB the level moves from the first to the last third
     "width",  # side / mid energy (0 mono)
+    "tail_db",  # level of the last 10 ms below the loudest 10 ms (0: ends at full level)
+    "dc",  # |mean| / RMS: 1 for a control signal (an LFO shape), ~0 for sound
+    "infrasonic",  # share of power below 25 Hz (a slow control shape, a one-cycle table)
 )
 NAMES = (
     *SCALAR_NAMES,
@@ -63,20 +67,21 @@ def _mel_matrix(sr: int, n_bins: int) -> np.ndarray:
     return weights
 
 
-def _envelope_db(mono: np.ndarray, *, sr: int) -> np.ndarray:
-    frame = max(1, int(FRAME_S * sr))
-    n = max(1, mono.size // frame)
-    padded = np.pad(mono, (0, n * frame - mono.size)) if mono.size < n * frame else mono
-    rms = np.sqrt((padded[: n * frame].reshape(n, frame) ** 2).mean(axis=1))
-    return 20 * np.log10(rms + 1e-9)
-
-
 def _harmonicity(segment: np.ndarray, *, sr: int) -> float:
     if segment.size < int(sr / 40) * 2:
         segment = np.pad(segment, (0, int(sr / 40) * 2 - segment.size))
     ac = autocorrelation(segment)
     lo, hi = int(sr / 1000), int(sr / 40)
     return float(np.clip(ac[lo:hi].max(), 0, 1))
+
+
+def _infrasonic_share(mono: np.ndarray, *, sr: int) -> float:
+    """Share of the (mean-removed) power below :data:`INFRASONIC_HZ`, from the first 2 s."""
+    x = mono[: 2 * sr] - mono[: 2 * sr].mean()
+    n = 1 << int(np.ceil(np.log2(max(x.size, sr // 5))))  # >= 5 Hz bins, a fast FFT size
+    power = np.abs(np.fft.rfft(x, n=n)) ** 2
+    cut = int(INFRASONIC_HZ * n / sr) + 1
+    return float(power[1:cut].sum() / (power[1:].sum() + 1e-12))
 
 
 def _low_peak_hz(mag_frame: np.ndarray, freqs: np.ndarray) -> float:
@@ -126,7 +131,7 @@ def describe(
     edges = np.searchsorted(freqs, BANDS_HZ)
     bands = np.add.reduceat(spectrum, np.concatenate([[0], edges])) / spectrum.sum()
 
-    env = _envelope_db(mono, sr=sr)
+    env = frame_rms_db(mono, frame=max(1, int(FRAME_S * sr)))
     peak_i = int(np.argmax(env))
     after = np.flatnonzero(env[peak_i:] < env[peak_i] - 20)
     decay_frames = after[0] if after.size else env.size - peak_i
@@ -189,6 +194,9 @@ def describe(
         centroid_slope,
         float(np.clip(level_slope, -60, 60)),
         min(width, 4.0),
+        float(np.clip(env[-1] - env[peak_i], -80, 0)),
+        min(abs(float(mono.mean())) / rms, 1.0),
+        _infrasonic_share(mono, sr=sr),
     ]
     return np.concatenate(
         [np.asarray(scalars, dtype=np.float32), mel.astype(np.float32), attack.astype(np.float32)]

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dirigent.analysis.spectrum import frame_rms_db
+
 CLIP_LEVEL = 0.999
 CLIP_RUN = 3  # this many consecutive samples at full scale count as one clipped run
 DC_LIMIT = 0.01
@@ -26,14 +28,6 @@ class Quality:
 
     score: float
     reasons: tuple[str, ...]
-
-
-def _frame_rms_db(x: np.ndarray, frame: int) -> np.ndarray:
-    n = x.size // frame * frame
-    if n == 0:
-        return np.array([20 * np.log10(np.sqrt(np.mean(x**2)) + 1e-12)])
-    rms = np.sqrt((x[:n].reshape(-1, frame) ** 2).mean(axis=1))
-    return 20 * np.log10(rms + 1e-12)
 
 
 def _clipped_runs(y: np.ndarray) -> int:
@@ -77,7 +71,7 @@ def assess(y: np.ndarray, *, sr: int, is_loop: bool) -> Quality:
 
     mono = y.mean(axis=0)
     frame = max(1, sr // 100)
-    levels = _frame_rms_db(mono, frame)
+    levels = frame_rms_db(mono, frame=frame)
     audible = np.flatnonzero(levels > SILENCE_DBFS)
     if audible.size:
         lead = audible[0] * frame / sr

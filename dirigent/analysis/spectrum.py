@@ -35,6 +35,16 @@ def to_mono(y: np.ndarray) -> np.ndarray:
     return y if y.ndim == 1 else y.mean(axis=0)
 
 
+def frame_rms_db(x: np.ndarray, *, frame: int) -> np.ndarray:
+    """RMS level (dBFS) of consecutive ``frame``-sample frames of mono ``x``; a partial last
+    frame is dropped, a signal shorter than one frame is one frame."""
+    n = x.size // frame * frame
+    if n == 0:
+        return np.array([20 * np.log10(np.sqrt(np.mean(x**2)) + 1e-12)])
+    rms = np.sqrt((x[:n].reshape(-1, frame) ** 2).mean(axis=1))
+    return 20 * np.log10(rms + 1e-12)
+
+
 def spectrogram(y: np.ndarray, *, sr: int, n_fft: int = N_FFT, hop: int = HOP) -> Spectrogram:
     """Hann-windowed magnitude STFT of mono ``y``; short signals are zero-padded to one frame."""
     if y.size < n_fft:
