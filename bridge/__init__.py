@@ -1,1 +1,1 @@
-"""Network edges of Dirigent (OSC, MIDI); filled by the daemon issue. No DSP or SQL here."""
+"""Network edges of Dirigent (OSC, MIDI): parse, check, route. No DSP or SQL here."""

@@ -4,8 +4,9 @@ with a versioned schema. One process writes; any number read when no writer hold
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,36 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
     """,
     ),
+    (
+        3,
+        """
+        CREATE TABLE sessions (
+            id VARCHAR PRIMARY KEY,
+            started_at TIMESTAMP NOT NULL,
+            ended_at TIMESTAMP,
+            backend VARCHAR NOT NULL,
+            listen VARCHAR NOT NULL,
+            pid INTEGER NOT NULL,
+            stems INTEGER NOT NULL
+        );
+        ALTER TABLE queries ADD COLUMN client VARCHAR;
+        ALTER TABLE feedback ADD COLUMN client VARCHAR;
+        CREATE TABLE transport (
+            session VARCHAR NOT NULL,
+            happened_at TIMESTAMP NOT NULL,
+            client VARCHAR NOT NULL,
+            what VARCHAR NOT NULL,
+            value DOUBLE[] NOT NULL
+        );
+        CREATE TABLE errors (
+            session VARCHAR NOT NULL,
+            happened_at TIMESTAMP NOT NULL,
+            client VARCHAR NOT NULL,
+            address VARCHAR NOT NULL,
+            reason VARCHAR NOT NULL
+        );
+    """,
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -142,6 +173,38 @@ FILE_COLUMNS = {
 }
 EMBEDDING_COLUMNS = {"stem_id": "INTEGER", "backend": "VARCHAR", "vector": "FLOAT[]"}
 RESULT_COLUMNS = {"query_id": "INTEGER", "rank": "INTEGER", "stem_id": "INTEGER", "score": "DOUBLE"}
+QUERY_COLUMNS = {
+    "id": "INTEGER",
+    "session": "VARCHAR",
+    "prompt": "VARCHAR",
+    "params": "VARCHAR",
+    "backend": "VARCHAR",
+    "latency_ms": "DOUBLE",
+    "asked_at": "TIMESTAMP",
+    "client": "VARCHAR",
+}
+FEEDBACK_COLUMNS = {
+    "stem_id": "INTEGER",
+    "action": "VARCHAR",
+    "query_id": "INTEGER",
+    "session": "VARCHAR",
+    "given_at": "TIMESTAMP",
+    "client": "VARCHAR",
+}
+TRANSPORT_COLUMNS = {
+    "session": "VARCHAR",
+    "happened_at": "TIMESTAMP",
+    "client": "VARCHAR",
+    "what": "VARCHAR",
+    "value": "DOUBLE[]",
+}
+EVENT_ERROR_COLUMNS = {
+    "session": "VARCHAR",
+    "happened_at": "TIMESTAMP",
+    "client": "VARCHAR",
+    "address": "VARCHAR",
+    "reason": "VARCHAR",
+}
 ERROR_COLUMNS = {
     "path": "VARCHAR",
     "size": "BIGINT",
@@ -149,6 +212,20 @@ ERROR_COLUMNS = {
     "reason": "VARCHAR",
     "failed_at": "TIMESTAMP",
 }
+
+
+@dataclass
+class LogBatch:
+    """Rows for the event-log tables, in the column order of their ``*_COLUMNS``."""
+
+    queries: list[tuple[Any, ...]] = field(default_factory=list)
+    results: list[tuple[Any, ...]] = field(default_factory=list)
+    feedback: list[tuple[Any, ...]] = field(default_factory=list)
+    transport: list[tuple[Any, ...]] = field(default_factory=list)
+    errors: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.queries) + len(self.feedback) + len(self.transport) + len(self.errors)
 
 
 @dataclass(frozen=True)
@@ -187,15 +264,25 @@ def bulk_insert(
     con.execute(f"{verb} INTO {table} ({', '.join(columns)}) SELECT {selects}{tail}", lists)
 
 
-def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-    try:
-        return duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as e:
-        if "lock" in str(e).lower():
-            raise CatalogError(f"catalog {path} is held by another Dirigent process: {e}") from e
-        raise CatalogError(f"cannot open catalog {path}: {e}") from e
-    except duckdb.Error as e:
-        raise CatalogError(f"cannot open catalog {path}: {e}") from e
+def _connect(path: Path, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConnection:
+    """Open ``path``; while another process holds it, retry for up to ``wait_s`` seconds (the
+    daemon holds the file only for the moments it writes its log)."""
+    deadline = time.monotonic() + wait_s
+    pause = 0.01
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as e:
+            if "lock" not in str(e).lower():
+                raise CatalogError(f"cannot open catalog {path}: {e}") from e
+            if time.monotonic() >= deadline:
+                raise CatalogError(
+                    f"catalog {path} is held by another Dirigent process: {e}"
+                ) from e
+        except duckdb.Error as e:
+            raise CatalogError(f"cannot open catalog {path}: {e}") from e
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
@@ -240,14 +327,14 @@ class Catalog:
     """A DuckDB catalog file. Writable catalogs are migrated on open; read-only ones must be
     current (``dirigent migrate``)."""
 
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False, wait_s: float = 5.0) -> None:
         self.path = path
         self.read_only = read_only
         if read_only and not path.exists():
             raise CatalogError(f"no catalog at {path}: run `dirigent ingest` first")
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = _connect(path, read_only)
+        self.con = _connect(path, read_only, wait_s)
         if read_only:
             version = schema_version(self.con)
             if version != SCHEMA_VERSION:
@@ -563,3 +650,94 @@ class Catalog:
     def ever_returned(self) -> set[int]:
         """Stems that some search has returned before."""
         return {r[0] for r in self.con.execute("SELECT DISTINCT stem_id FROM results").fetchall()}
+
+    # --- the daemon's event log ------------------------------------------------------------
+
+    def reserve_query_ids(self, n: int) -> range:
+        """Take ``n`` query ids from the shared sequence, so the daemon numbers its queries
+        without a round trip to disk and never collides with a CLI search."""
+        rows = self.con.execute("SELECT nextval('query_ids') FROM range(?)", [n]).fetchall()
+        first = int(rows[0][0])
+        return range(first, first + n)
+
+    def open_session(self, session: str, backend: str, listen: str, pid: int) -> None:
+        """Record the start of a daemon session."""
+        stems = self.counts()["stems"]
+        self.con.execute(
+            "INSERT INTO sessions VALUES (?, current_timestamp, NULL, ?, ?, ?, ?)",
+            [session, backend, listen, pid, stems],
+        )
+
+    def close_session(self, session: str) -> None:
+        """Record the end of a daemon session."""
+        self.con.execute("UPDATE sessions SET ended_at = current_timestamp WHERE id = ?", [session])
+
+    def write_log(self, batch: LogBatch) -> None:
+        """Store a batch of daemon events in one transaction."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            bulk_insert(self.con, "queries", QUERY_COLUMNS, batch.queries, "DO NOTHING")
+            bulk_insert(self.con, "results", RESULT_COLUMNS, batch.results, "DO NOTHING")
+            bulk_insert(self.con, "feedback", FEEDBACK_COLUMNS, batch.feedback)
+            bulk_insert(self.con, "transport", TRANSPORT_COLUMNS, batch.transport)
+            bulk_insert(self.con, "errors", EVENT_ERROR_COLUMNS, batch.errors)
+            self.con.execute("COMMIT")
+        except duckdb.Error as e:
+            self.con.execute("ROLLBACK")
+            raise CatalogError(f"cannot write the event log: {e}") from e
+
+    def recent_queries(self, n: int) -> list[dict[str, Any]]:
+        """The latest ``n`` queries, newest last, with their top result."""
+        cursor = self.con.execute(
+            """
+            SELECT * FROM (
+                SELECT q.id, q.asked_at, q.session, q.client, q.prompt, q.latency_ms,
+                       (SELECT count(*) FROM results r WHERE r.query_id = q.id) AS results,
+                       (SELECT s.path FROM results r JOIN stems s ON s.id = r.stem_id
+                        WHERE r.query_id = q.id AND r.rank = 1) AS top
+                FROM queries q ORDER BY q.id DESC LIMIT ?
+            ) ORDER BY id
+            """,
+            [n],
+        )
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """Daemon sessions, oldest first, with how much each logged."""
+        cursor = self.con.execute(
+            """
+            SELECT s.*,
+                   (SELECT count(*) FROM queries q WHERE q.session = s.id) AS queries,
+                   (SELECT count(*) FROM feedback f WHERE f.session = s.id) AS feedback,
+                   (SELECT count(*) FROM errors e WHERE e.session = s.id) AS errors
+            FROM sessions s ORDER BY s.started_at
+            """
+        )
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def session_events(self, session: str) -> list[tuple[dt.datetime, str, str, str]]:
+        """What happened in a session, in order: (time, client, kind, text)."""
+        rows = self.con.execute(
+            """
+            SELECT asked_at, client, 'query',
+                   format('#{} "{}" -> {}', id, prompt, coalesce((
+                       SELECT string_agg(format('{}:{}', r.rank, r.stem_id), ' ' ORDER BY r.rank)
+                       FROM results r WHERE r.query_id = queries.id), '(nothing)'))
+            FROM queries WHERE session = $1
+            UNION ALL
+            SELECT given_at, client, action,
+                   format('stem {} (query {})', stem_id, coalesce(query_id::VARCHAR, '-'))
+            FROM feedback WHERE session = $1
+            UNION ALL
+            SELECT happened_at, client, 'transport', format('{} {}', what, value) FROM transport
+            WHERE session = $1
+            UNION ALL
+            SELECT happened_at, client, 'error', format('{}: {}', address, reason) FROM errors
+            WHERE session = $1
+            ORDER BY 1
+            """,
+            [session],
+        ).fetchall()
+        return [(r[0], r[1] or "", r[2], r[3]) for r in rows]

@@ -277,6 +277,94 @@ def cmd_models_pull(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(config: Config, args: argparse.Namespace) -> int:
+    """Run the daemon until SIGINT or SIGTERM."""
+    import signal
+    import threading
+
+    from bridge.osc.server import OscServer
+    from dirigent.daemon import Daemon
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    where = f"{config.osc_listen}:{config.osc_port}"
+    daemon = Daemon(config, listen=where)
+    try:
+        server = OscServer(
+            daemon,
+            host=config.osc_listen,
+            port=config.osc_port,
+            reply_port=config.osc_reply_port,
+            allow=config.osc_allow,
+            rate=config.osc_rate,
+        )
+    except BaseException:
+        daemon.close()
+        raise
+    status = daemon.status()
+    print(
+        f"dirigent serve: ready in {daemon.ready_s:.2f} s: {status['stems']} stems "
+        f"({status['backend']}), OSC on {where}, replies to port {config.osc_reply_port}, "
+        f"session {daemon.session}",
+        flush=True,
+    )
+    try:
+        server.serve(stop)
+    finally:
+        server.close()
+        daemon.close()
+        s = server.stats
+        print(
+            f"dirigent serve: stopped; {s.messages} messages, {s.errors} refused, "
+            f"{s.rate_limited} over the rate limit, {s.refused_senders} from unknown senders; "
+            f"{daemon.log.written} events logged",
+            flush=True,
+        )
+    return 0
+
+
+def cmd_log(config: Config, args: argparse.Namespace) -> int:
+    """The latest queries (works while the daemon runs: it holds the file only to write)."""
+    with _open(config, read_only=True) as catalog:
+        rows = catalog.recent_queries(args.last)
+    if args.json:
+        print(json.dumps(rows, default=str, indent=2))
+        return 0
+    for r in rows:
+        print(
+            f"{r['id']:>7} {r['asked_at']:%Y-%m-%d %H:%M:%S} {_fmt(r['client']):<21} "
+            f"{r['latency_ms']:7.2f} ms {r['results']:>3} hits  {r['prompt']!r}  "
+            f"{_display_path(r['top']) if r['top'] else ''}"
+        )
+    if not rows:
+        print("no queries logged yet")
+    return 0
+
+
+def cmd_sessions(config: Config, args: argparse.Namespace) -> int:
+    """List daemon sessions, or replay one: its prompts, results, feedback and cues in order."""
+    with _open(config, read_only=True) as catalog:
+        if args.replay:
+            events = catalog.session_events(args.replay)
+            if not events:
+                raise ParameterError(f"no events in session {args.replay!r}")
+            for at, client, kind, text in events:
+                print(f"{at:%H:%M:%S.%f}"[:-3] + f" {client:<21} {kind:<9} {text}")
+            return 0
+        sessions = catalog.sessions()
+    for s in sessions:
+        ended = f"{s['ended_at']:%H:%M:%S}" if s["ended_at"] else "running or killed"
+        print(
+            f"{s['id']}  {s['started_at']:%Y-%m-%d %H:%M:%S} .. {ended}  {s['backend']}  "
+            f"{s['stems']} stems  {s['queries']} queries  {s['feedback']} feedback  "
+            f"{s['errors']} errors"
+        )
+    if not sessions:
+        print("no daemon sessions yet")
+    return 0
+
+
 def cmd_demo_kit(config: Config, args: argparse.Namespace) -> int:
     """Synthesise the demo construction kit."""
     from dirigent.demo_kit import generate
@@ -353,6 +441,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = models_sub.add_parser("pull", help="download a CLAP checkpoint (needs a network)")
     p.add_argument("name", help="e.g. larger_clap_music_and_speech")
     p.set_defaults(handler=cmd_models_pull)
+    p = add("serve", cmd_serve, "run the daemon: warm index, OSC on UDP (stop with Ctrl-C)")
+    p.add_argument("--listen", metavar="HOST", help="bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="UDP port (default 9000)")
+    p.add_argument("--reply-port", type=int, help="replies go to this port (default 9001)")
+    p.add_argument(
+        "--allow", action="append", metavar="ADDRESS", help="allowed client (repeatable)"
+    )
+    p.add_argument("--rate", type=float, help="messages per second per client (0: no limit)")
+    p = add("log", cmd_log, "the latest logged queries")
+    p.add_argument("--last", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+    p = add("sessions", cmd_sessions, "daemon sessions; --replay ID prints one in order")
+    p.add_argument("--replay", metavar="SESSION")
     p = add("demo-kit", cmd_demo_kit, "synthesise a techno construction kit into DIR")
     p.add_argument("dir")
     p.add_argument("--seed", type=int, default=7)
@@ -368,6 +469,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "db": args.db,
             "log_level": args.log_level,
             "workers": getattr(args, "workers", None),
+            "osc_listen": getattr(args, "listen", None),
+            "osc_port": getattr(args, "port", None),
+            "osc_reply_port": getattr(args, "reply_port", None),
+            "osc_allow": getattr(args, "allow", None),
+            "osc_rate": getattr(args, "rate", None),
         }
         config = load_config(flags=flags)
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

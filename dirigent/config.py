@@ -52,6 +52,35 @@ def _workers(value: Any) -> int:
     return number
 
 
+def _port(value: Any) -> int:
+    number = int(value)
+    if not 1 <= number <= 65535:
+        raise ValueError(f"port {value!r} must be in 1..65535")
+    return number
+
+
+def _host(value: Any) -> str:
+    text = str(value).strip()
+    if not text or any(c.isspace() for c in text):
+        raise ValueError(f"{value!r} is not a host name or address")
+    return text
+
+
+def _addresses(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [a for a in value.replace(",", " ").split() if a]
+    if not isinstance(value, list | tuple):
+        raise TypeError(f"expected a list of addresses, got {value!r}")
+    return tuple(_host(a) for a in value)
+
+
+def _rate(value: Any) -> float:
+    number = float(value)
+    if number < 0:
+        raise ValueError(f"rate {value!r} must be >= 0 (0: no limit)")
+    return number
+
+
 BACKENDS = ("listen", "clap")
 
 
@@ -117,6 +146,29 @@ SETTINGS: tuple[Setting, ...] = (
         "larger_clap_music_and_speech",
         "CLAP checkpoint folder under the models directory",
     ),
+    Setting("osc_listen", "DIRIGENT_OSC_LISTEN", _host, "127.0.0.1", "address the daemon binds"),
+    Setting("osc_port", "DIRIGENT_OSC_PORT", _port, 9000, "UDP port the daemon listens on"),
+    Setting(
+        "osc_reply_port",
+        "DIRIGENT_OSC_REPLY_PORT",
+        _port,
+        9001,
+        "UDP port replies go to, on the sender's host",
+    ),
+    Setting(
+        "osc_allow",
+        "DIRIGENT_OSC_ALLOW",
+        _addresses,
+        (),
+        "client addresses or networks allowed when listening beyond loopback",
+    ),
+    Setting(
+        "osc_rate",
+        "DIRIGENT_OSC_RATE",
+        _rate,
+        1000.0,
+        "messages per second per client (0: no limit)",
+    ),
     Setting(
         "stream_above_s",
         "DIRIGENT_STREAM_ABOVE_S",
@@ -140,6 +192,11 @@ class Config:
     workers: int
     backend: str
     clap_model: str
+    osc_listen: str
+    osc_port: int
+    osc_reply_port: int
+    osc_allow: tuple[str, ...]
+    osc_rate: float
     stream_above_s: float
     categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)

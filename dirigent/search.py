@@ -403,7 +403,12 @@ class Searcher:
         if prompt is None and query_id:
             prompt = self.catalog.prompt_of(query_id)
         if prompt is not None:
-            self.feedback_of.setdefault(_key(prompt), []).append((stem_id, action))
+            self.remember(prompt, stem_id, action)
+
+    def remember(self, prompt: str, stem_id: int, action: str) -> None:
+        """In memory only: later searches for ``prompt`` move toward a liked stem and leave out
+        a skipped one."""
+        self.feedback_of.setdefault(_key(prompt), []).append((stem_id, action))
 
 
 def _key(prompt: str) -> str:

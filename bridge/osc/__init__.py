@@ -1,0 +1,1 @@
+"""The OSC bridge: the address table, the UDP server built from it, and its generated docs."""

@@ -1,0 +1,283 @@
+"""The OSC transport: one UDP socket, datagrams checked (size, sender, rate, address, types)
+and routed through the address table; replies go to the sender's host on its reply port.
+A client's mistake is answered with /dirigent/error and never reaches the daemon."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+import socket
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pythonosc.osc_message_builder import OscMessageBuilder
+from pythonosc.osc_packet import OscPacket, ParseError
+
+from bridge.osc.table import BY_ADDRESS, PREFIX, Arg, Reply, Route
+from dirigent.daemon import Daemon
+from dirigent.errors import ConfigError, DirigentError
+
+log = logging.getLogger(__name__)
+
+MAX_PACKET = 8192  # bytes; a prompt is at most 500 characters
+MAX_CLIENTS = 1024  # remembered senders (oldest forgotten first)
+ACCEPTED_TAGS = frozenset("ifsdhTF")
+INT32 = (-(2**31), 2**31 - 1)
+
+
+@dataclass
+class Client:
+    """A sender (host, source port): where its replies go and its rate budget."""
+
+    host: str
+    port: int
+    reply_port: int
+    tokens: float
+    seen: float
+    messages: int = 0
+
+
+@dataclass
+class Stats:
+    """Counters the status page and the tests read."""
+
+    datagrams: int = 0
+    messages: int = 0
+    errors: int = 0
+    refused_senders: int = 0
+    rate_limited: int = 0
+    send_failures: int = 0
+    by_reason: dict[str, int] = field(default_factory=dict)
+
+
+class _Ctx:
+    """The handler's view of one message's context."""
+
+    def __init__(self, server: OscServer, client: Client) -> None:
+        self.daemon = server.daemon
+        self.client = f"{client.host}:{client.port}"
+        self._server, self._client = server, client
+
+    def clients(self) -> int:
+        return len(self._server.clients)
+
+    def set_reply_port(self, port: int) -> None:
+        if not 0 <= port <= 65535:
+            raise ValueError(f"port={port} must be in 0..65535 (0: my source port)")
+        self._client.reply_port = port or self._client.port
+
+
+def type_tags(dgram: bytes) -> str:
+    """The type tag string of one OSC message datagram (without the comma)."""
+    end = dgram.find(b"\x00")
+    start = (end // 4 + 1) * 4
+    if end < 0 or start >= len(dgram) or dgram[start : start + 1] != b",":
+        return ""
+    stop = dgram.find(b"\x00", start)
+    return dgram[start + 1 : stop if stop >= 0 else len(dgram)].decode("ascii", "replace")
+
+
+def convert(route: Route, params: Sequence[Any]) -> list[Any]:
+    """Arguments checked against the route's table row and converted (TouchOSC sends floats
+    for everything: a whole float is accepted as an int)."""
+    required = sum(not a.optional for a in route.args)
+    if not required <= len(params) <= len(route.args):
+        want = " ".join(f"{a.tag}:{a.name}{'?' if a.optional else ''}" for a in route.args)
+        raise TypeError(f"expects ({want or 'no arguments'}), got {len(params)} arguments")
+    out = [_check(arg, value) for arg, value in zip(route.args, params, strict=False)]
+    out += [a.default for a in route.args[len(params) :]]
+    return out
+
+
+def _check(arg: Arg, value: Any) -> Any:
+    if arg.tag == "s":
+        if not isinstance(value, str):
+            raise TypeError(f"{arg.name} must be a string, got {type(value).__name__}")
+        return value
+    if isinstance(value, bool):
+        value = int(value)
+    if not isinstance(value, int | float):
+        raise TypeError(f"{arg.name} must be a number, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError(f"{arg.name}={value} is not a finite number")
+    if arg.tag == "f":
+        return float(value)
+    if value != int(value) or not INT32[0] <= value <= INT32[1]:
+        raise ValueError(f"{arg.name}={value} must be a whole number (int32)")
+    return int(value)
+
+
+def encode(address: str, args: Sequence[Any]) -> bytes:
+    """One OSC message."""
+    builder = OscMessageBuilder(address)
+    for a in args:
+        builder.add_arg(a)
+    return builder.build().dgram
+
+
+class OscServer:
+    """Routes datagrams to the daemon. :meth:`handle` is the whole protocol without a socket;
+    :meth:`serve` is the receive loop."""
+
+    def __init__(
+        self,
+        daemon: Daemon,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 9000,
+        reply_port: int = 9001,
+        allow: Sequence[str] = (),
+        rate: float = 1000.0,
+    ) -> None:
+        loopback = ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
+        if not loopback and not allow:
+            raise ConfigError(
+                f"listening on {host} needs an allowlist of client addresses "
+                "(--allow 192.168.1.20 or osc_allow in dirigent.toml)"
+            )
+        try:
+            self.allow = [ipaddress.ip_network(a, strict=False) for a in allow]
+        except ValueError as e:
+            raise ConfigError(f"allowlist: {e}") from e
+        self.daemon = daemon
+        self.reply_port = reply_port
+        self.rate = rate
+        self.clients: OrderedDict[tuple[str, int], Client] = OrderedDict()
+        self.stats = Stats()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        try:
+            self.sock.bind((host, port))
+        except OSError as e:
+            self.sock.close()
+            raise ConfigError(f"cannot listen on {host}:{port}: {e}") from e
+        self.address = self.sock.getsockname()
+
+    # --- the protocol -----------------------------------------------------------------------
+
+    def handle(self, data: bytes, sender: tuple[str, int]) -> list[tuple[bytes, tuple[str, int]]]:
+        """Datagrams to send in answer to ``data`` from ``sender``."""
+        self.stats.datagrams += 1
+        host = sender[0]
+        if self.allow and not self._allowed(host):
+            self.stats.refused_senders += 1
+            return []
+        client = self._client(sender)
+        if not self._spend(client):
+            self.stats.rate_limited += 1
+            return []
+        replies = self._route(data, client)
+        dest = (client.host, client.reply_port)
+        return [(encode(address, args), dest) for address, args in replies]
+
+    def _allowed(self, host: str) -> bool:
+        ip = ipaddress.ip_address(host)
+        return ip.is_loopback or any(ip in net for net in self.allow)
+
+    def _client(self, sender: tuple[str, int]) -> Client:
+        client = self.clients.get(sender)
+        now = time.monotonic()
+        if client is None:
+            client = Client(sender[0], sender[1], self.reply_port, self.rate, now)
+            self.clients[sender] = client
+            if len(self.clients) > MAX_CLIENTS:
+                self.clients.popitem(last=False)
+        else:
+            self.clients.move_to_end(sender)
+        return client
+
+    def _spend(self, client: Client) -> bool:
+        """Token bucket: ``rate`` messages per second, bursts up to one second's worth."""
+        now = time.monotonic()
+        if self.rate <= 0:
+            client.seen = now
+            return True
+        client.tokens = min(self.rate, client.tokens + (now - client.seen) * self.rate)
+        client.seen = now
+        if client.tokens < 1:
+            return False
+        client.tokens -= 1
+        return True
+
+    def _route(self, data: bytes, client: Client) -> list[Reply]:
+        if len(data) > MAX_PACKET:
+            return self._error(client, "", f"packet of {len(data)} bytes (at most {MAX_PACKET})")
+        try:
+            messages = [m.message for m in OscPacket(data).messages]
+        except (ParseError, UnicodeDecodeError, ValueError, IndexError, TypeError) as e:
+            return self._error(client, "", f"not an OSC packet: {_short(e)}")
+        replies: list[Reply] = []
+        for message in messages:
+            self.stats.messages += 1
+            client.messages += 1
+            replies += self._dispatch(message.address, message.dgram, message.params, client)
+        return replies
+
+    def _dispatch(
+        self, address: str, dgram: bytes, params: list[Any], client: Client
+    ) -> list[Reply]:
+        route = BY_ADDRESS.get(address)
+        if route is None:
+            return self._error(client, address, "unknown address")
+        bad = set(type_tags(dgram)) - ACCEPTED_TAGS
+        if bad:
+            return self._error(client, address, f"unsupported type tag {''.join(sorted(bad))}")
+        try:
+            args = convert(route, params)
+            return route.handler(_Ctx(self, client), *args)
+        except (TypeError, ValueError, DirigentError) as e:
+            return self._error(client, address, str(e))
+        except Exception as e:  # the receive loop never dies: log it, tell the client
+            log.exception("handler of %s failed", address)
+            return self._error(client, address, f"internal error: {_short(e)}")
+
+    def _error(self, client: Client, address: str, reason: str) -> list[Reply]:
+        self.stats.errors += 1
+        kind = reason.split(":")[0].split(" (")[0][:40]
+        if len(self.stats.by_reason) < 256 or kind in self.stats.by_reason:
+            self.stats.by_reason[kind] = self.stats.by_reason.get(kind, 0) + 1
+        safe_address = address.encode("utf-8", "replace").decode("utf-8")[:200]
+        self.daemon.error(safe_address, reason, client=f"{client.host}:{client.port}")
+        return [(f"{PREFIX}/error", (safe_address, reason[:300]))]
+
+    # --- the socket -------------------------------------------------------------------------
+
+    def serve(self, stop: threading.Event) -> None:
+        """Receive, route and reply until ``stop`` is set."""
+        self.sock.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                data, sender = self.sock.recvfrom(65535)
+            except TimeoutError:
+                continue
+            except OSError:  # e.g. ICMP port unreachable from an earlier reply
+                continue
+            for payload, dest in self.handle(data, sender):
+                try:
+                    self.sock.sendto(payload, dest)
+                except OSError:
+                    self.stats.send_failures += 1
+
+    def close(self) -> None:
+        """Close the socket."""
+        self.sock.close()
+
+
+def _short(e: BaseException) -> str:
+    return f"{type(e).__name__}: {e}"[:200]
+
+
+class _QuietPythonOsc(logging.Filter):
+    """python-osc warns on the root logger for each unknown type tag; the server answers those
+    itself, and a flood of them must not flood the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pythonosc" not in record.pathname
+
+
+logging.getLogger().addFilter(_QuietPythonOsc())

@@ -1,0 +1,244 @@
+"""The one table of OSC addresses: the server's dispatcher, docs/osc.md, the Max for Live patch
+and the TouchOSC layout are all checked against it. Handlers are plain functions
+``f(ctx, *args) -> replies``; only the transport sends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from dirigent.daemon import Daemon
+
+Reply = tuple[str, tuple[Any, ...]]
+PREFIX = "/dirigent"
+
+
+class Context(Protocol):
+    """What a handler may know of the server: the daemon, who asked, and the client table."""
+
+    daemon: Daemon
+    client: str
+
+    def clients(self) -> int: ...
+
+    def set_reply_port(self, port: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One argument: OSC type tag (``i`` int32, ``f`` float32, ``s`` string), name, meaning;
+    optional arguments come last and take ``default`` when left out."""
+
+    tag: str
+    name: str
+    meaning: str
+    optional: bool = False
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class Route:
+    """An address clients send to, what it takes, what comes back and what it does."""
+
+    address: str
+    args: tuple[Arg, ...]
+    replies: tuple[str, ...]
+    meaning: str
+    handler: Callable[..., list[Reply]] = field(repr=False, compare=False)
+
+
+def ping(ctx: Context) -> list[Reply]:
+    return [(f"{PREFIX}/pong", ())]
+
+
+def status(ctx: Context) -> list[Reply]:
+    s = ctx.daemon.status()
+    return [
+        (
+            f"{PREFIX}/status/reply",
+            (
+                s["backend"],
+                s["stems"],
+                float(s["index_age_s"]),
+                float(s["uptime_s"]),
+                ctx.clients(),
+            ),
+        )
+    ]
+
+
+def search(ctx: Context, prompt: str, top_k: int, category: str) -> list[Reply]:
+    answer = ctx.daemon.search(prompt, top_k=top_k, category=category, client=ctx.client)
+    return _results(answer)
+
+
+def more_like(ctx: Context, example: str, top_k: int) -> list[Reply]:
+    answer = ctx.daemon.more_like(example, top_k=top_k, client=ctx.client)
+    return _results(answer)
+
+
+def _results(answer: Any) -> list[Reply]:
+    replies: list[Reply] = [
+        (
+            f"{PREFIX}/result",
+            (r.rank, r.path, float(r.score), r.category or "", r.stem_id),
+        )
+        for r in answer.results
+    ]
+    replies.append(
+        (
+            f"{PREFIX}/results/end",
+            (answer.query_id, len(answer.results), float(round(answer.latency_ms, 3))),
+        )
+    )
+    return replies
+
+
+def like(ctx: Context, stem_id: int) -> list[Reply]:
+    query_id = ctx.daemon.feedback(stem_id, "like", client=ctx.client)
+    return [(f"{PREFIX}/feedback/ok", (stem_id, "like", query_id or 0))]
+
+
+def skip(ctx: Context, stem_id: int) -> list[Reply]:
+    query_id = ctx.daemon.feedback(stem_id, "skip", client=ctx.client)
+    return [(f"{PREFIX}/feedback/ok", (stem_id, "skip", query_id or 0))]
+
+
+def tempo(ctx: Context, bpm: float) -> list[Reply]:
+    ctx.daemon.tempo(bpm, client=ctx.client)
+    return []
+
+
+def beat(ctx: Context, position: float) -> list[Reply]:
+    ctx.daemon.beat(position, client=ctx.client)
+    return []
+
+
+def play(ctx: Context, playing: int) -> list[Reply]:
+    ctx.daemon.play(bool(playing), client=ctx.client)
+    return []
+
+
+def signature(ctx: Context, numerator: int, denominator: int) -> list[Reply]:
+    ctx.daemon.signature(numerator, denominator, client=ctx.client)
+    return []
+
+
+def next_bar(ctx: Context) -> list[Reply]:
+    beat_at, in_s = ctx.daemon.next_bar()
+    return [(f"{PREFIX}/transport/next_bar/reply", (float(beat_at), float(in_s)))]
+
+
+def rescan(ctx: Context) -> list[Reply]:
+    ctx.daemon.rescan()
+    return [(f"{PREFIX}/library/rescan/started", ())]
+
+
+def reply_port(ctx: Context, port: int) -> list[Reply]:
+    ctx.set_reply_port(port)
+    return [(f"{PREFIX}/reply_port/ok", (port,))]
+
+
+TOP_K = Arg("i", "top_k", "results wanted, 1..100", optional=True, default=10)
+STEM = Arg("i", "stem_id", "a stem id from /dirigent/result")
+ROUTES: tuple[Route, ...] = (
+    Route(f"{PREFIX}/ping", (), (f"{PREFIX}/pong",), "Is the daemon there?", ping),
+    Route(
+        f"{PREFIX}/status",
+        (),
+        (f"{PREFIX}/status/reply s:backend i:stems f:index_age_s f:uptime_s i:clients",),
+        "Backend, stems served, index age, uptime and clients seen.",
+        status,
+    ),
+    Route(
+        f"{PREFIX}/search",
+        (
+            Arg("s", "prompt", 'what to find, e.g. "dark hypnotic kick 130bpm"'),
+            TOP_K,
+            Arg("s", "category", "only this category (kick, bass, ...)", True, ""),
+        ),
+        (
+            f"{PREFIX}/result i:rank s:path f:score s:category i:stem_id (one per hit)",
+            f"{PREFIX}/results/end i:query_id i:count f:latency_ms",
+        ),
+        "Text search; hard constraints in the prompt (130bpm, in A minor, loop, one-shot, "
+        "short) filter.",
+        search,
+    ),
+    Route(
+        f"{PREFIX}/search/like",
+        (Arg("s", "example", "a stem id, or an audio file inside the library roots"), TOP_K),
+        (
+            f"{PREFIX}/result i:rank s:path f:score s:category i:stem_id (one per hit)",
+            f"{PREFIX}/results/end i:query_id i:count f:latency_ms",
+        ),
+        "More like this: stems that sound like the example.",
+        more_like,
+    ),
+    Route(
+        f"{PREFIX}/like",
+        (STEM,),
+        (f"{PREFIX}/feedback/ok i:stem_id s:action i:query_id",),
+        "Later searches for the same prompt move toward this stem.",
+        like,
+    ),
+    Route(
+        f"{PREFIX}/skip",
+        (STEM,),
+        (f"{PREFIX}/feedback/ok i:stem_id s:action i:query_id",),
+        "Later searches for the same prompt leave this stem out.",
+        skip,
+    ),
+    Route(
+        f"{PREFIX}/transport/tempo",
+        (Arg("f", "bpm", "session tempo, 20..999"),),
+        (),
+        "Tempo change (Live's song tempo).",
+        tempo,
+    ),
+    Route(
+        f"{PREFIX}/transport/beat",
+        (Arg("f", "beat", "song position in beats (quarter notes)"),),
+        (),
+        "Song position report; jitter is smoothed, a jump is a locate.",
+        beat,
+    ),
+    Route(
+        f"{PREFIX}/transport/play",
+        (Arg("i", "playing", "1 playing, 0 stopped"),),
+        (),
+        "Transport started or stopped.",
+        play,
+    ),
+    Route(
+        f"{PREFIX}/transport/signature",
+        (Arg("i", "numerator", "beats per bar, 1..32"), Arg("i", "denominator", "1..32")),
+        (),
+        "Time signature.",
+        signature,
+    ),
+    Route(
+        f"{PREFIX}/transport/next_bar",
+        (),
+        (f"{PREFIX}/transport/next_bar/reply f:beat f:seconds_from_now",),
+        "When the next bar starts (0 s while stopped: a stem lands at once).",
+        next_bar,
+    ),
+    Route(
+        f"{PREFIX}/library/rescan",
+        (),
+        (f"{PREFIX}/library/rescan/started",),
+        "Ingest the library roots again; the index reloads when done.",
+        rescan,
+    ),
+    Route(
+        f"{PREFIX}/reply_port",
+        (Arg("i", "port", "where replies to this client go; 0: back to its source port"),),
+        (f"{PREFIX}/reply_port/ok i:port",),
+        "Choose the reply port (default: the daemon's reply port, 9001).",
+        reply_port,
+    ),
+)
+ERROR = f"{PREFIX}/error s:address s:reason"
+BY_ADDRESS = {r.address: r for r in ROUTES}
