@@ -27,6 +27,7 @@ demo: $(VENV)/.installed
 	$(BIN)/dirigent --db $(DEMO)/stems.duckdb search "rolling bass loop in A minor" --top-k 5
 
 test: $(VENV)/.installed-dev
+	scripts/fetch_liblo_tools.sh .cache/liblo
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-dev

@@ -264,14 +264,16 @@ def bulk_insert(
     con.execute(f"{verb} INTO {table} ({', '.join(columns)}) SELECT {selects}{tail}", lists)
 
 
-def _connect(path: Path, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConnection:
+def _connect(
+    path: Path, read_only: bool, wait_s: float, config: dict[str, Any]
+) -> duckdb.DuckDBPyConnection:
     """Open ``path``; while another process holds it, retry for up to ``wait_s`` seconds (the
     daemon holds the file only for the moments it writes its log)."""
     deadline = time.monotonic() + wait_s
     pause = 0.01
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException as e:
             if "lock" not in str(e).lower():
                 raise CatalogError(f"cannot open catalog {path}: {e}") from e
@@ -325,16 +327,19 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
 
 class Catalog:
     """A DuckDB catalog file. Writable catalogs are migrated on open; read-only ones must be
-    current (``dirigent migrate``)."""
+    current (``dirigent migrate``). Opening waits up to ``wait_s`` for another process to let go;
+    ``threads`` caps DuckDB's worker threads (0: one per core; the daemon's brief writes use 1)."""
 
-    def __init__(self, path: Path, *, read_only: bool = False, wait_s: float = 5.0) -> None:
+    def __init__(
+        self, path: Path, *, read_only: bool = False, wait_s: float = 5.0, threads: int = 0
+    ) -> None:
         self.path = path
         self.read_only = read_only
         if read_only and not path.exists():
             raise CatalogError(f"no catalog at {path}: run `dirigent ingest` first")
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = _connect(path, read_only, wait_s)
+        self.con = _connect(path, read_only, wait_s, {"threads": threads} if threads else {})
         if read_only:
             version = schema_version(self.con)
             if version != SCHEMA_VERSION:

@@ -316,9 +316,11 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
         daemon.close()
         s = server.stats
         print(
-            f"dirigent serve: stopped; {s.messages} messages, {s.errors} refused, "
+            f"dirigent serve: stopped; {s.datagrams} datagrams, {s.messages} messages, "
+            f"{s.errors} refused, "
             f"{s.rate_limited} over the rate limit, {s.refused_senders} from unknown senders; "
-            f"{daemon.log.written} events logged",
+            f"{daemon.log.written} events logged ({daemon.log.errors_not_logged} errors over "
+            "the logging rate only counted)",
             flush=True,
         )
     return 0

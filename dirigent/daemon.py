@@ -22,7 +22,7 @@ from dirigent.errors import DirigentError, ParameterError
 from dirigent.event_log import EventLog, Query
 from dirigent.paths import inside
 from dirigent.search import MIN_SIMILARITY, Result, Searcher
-from dirigent.transport import TransportClock
+from dirigent.transport import JUMP_BEATS, TransportClock
 
 log = logging.getLogger(__name__)
 
@@ -145,9 +145,11 @@ class Daemon:
         return self._answer(prompt, prompt, top_k, category, (), client)
 
     def more_like(self, example: str, *, top_k: int = 10, client: str = "") -> Answer:
-        """Stems that sound like ``example``: a stem id or an audio file inside the library."""
+        """Stems that sound like ``example``: a stem id, a catalogued path, or an audio file
+        inside the library roots."""
         if not example.isdigit():
-            example = str(inside(example, self.config.library))
+            catalogued = str(Path(example).expanduser().resolve()) in self.searcher.row_of_path
+            example = example if catalogued else str(inside(example, self.config.library))
         elif int(example) not in self.searcher.row_of:
             raise ParameterError(f"no stem with id {example}")
         return self._answer("", f"like {example}", top_k, "", (example,), client)
@@ -207,7 +209,7 @@ class Daemon:
         """Song position report (beats); only locates are logged, not every tick."""
         before = self.clock.beat_at(self.now())
         self.clock.set_beat(beat, now=self.now())
-        if abs(beat - before) > 1.0:
+        if abs(beat - before) > JUMP_BEATS:
             self.log.transport("locate", (beat,), client)
 
     def play(self, playing: bool, *, client: str = "") -> None:

@@ -10,6 +10,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 FLUSH_S = 0.5  # longest time an event waits in memory (a kill -9 loses at most this much)
 ID_BLOCK = 100_000  # query ids reserved at a time
+ERRORS_PER_S = 50  # refused messages logged per second; more are counted, not stored
 OPEN_WAIT_S = 0.25  # how long a flush waits for a catalog another process holds
 
 Job = Callable[[Catalog], None]
@@ -56,6 +58,8 @@ class EventLog:
         self._thread = threading.Thread(target=self._run, name="dirigent-log", daemon=True)
         self.written = 0
         self.failures = 0
+        self.errors_not_logged = 0
+        self._error_second, self._errors_this_second = 0, 0
         with Catalog(db) as catalog:
             catalog.open_session(session, backend, listen, os.getpid())
             self._ids.append(catalog.reserve_query_ids(ID_BLOCK))
@@ -90,7 +94,15 @@ class EventLog:
         self._events.put(("transport", (self.session, _now(), client, what, list(value))))
 
     def error(self, address: str, reason: str, client: str) -> None:
-        """Log a refused message."""
+        """Log a refused message; a flood (a fuzzer, a broken patch) is logged at
+        :data:`ERRORS_PER_S` and the rest only counted."""
+        second = int(time.monotonic())
+        if second != self._error_second:
+            self._error_second, self._errors_this_second = second, 0
+        self._errors_this_second += 1
+        if self._errors_this_second > ERRORS_PER_S:
+            self.errors_not_logged += 1
+            return
         self._events.put(("error", (self.session, _now(), client, address, reason)))
 
     def submit(self, job: Job) -> None:
@@ -148,7 +160,7 @@ class EventLog:
         attempts = 40 if final else 1
         for attempt in range(attempts):
             try:
-                with Catalog(self.db, wait_s=OPEN_WAIT_S) as catalog:
+                with Catalog(self.db, wait_s=OPEN_WAIT_S, threads=1) as catalog:
                     if len(self._pending):
                         catalog.write_log(self._pending)
                         self.written += len(self._pending)

@@ -219,9 +219,8 @@ class Searcher:
         if like.isdigit() and int(like) in self.row_of:
             return self.vectors[self.row_of[int(like)]]
         path = Path(like).expanduser()
-        for r in self.rows:
-            if r["path"] == str(path.resolve()):
-                return self.vectors[self.row_of[r["id"]]]
+        if str(path.resolve()) in self.row_of_path:
+            return self.vectors[self.row_of_path[str(path.resolve())]]
         if not path.is_file():
             raise ParameterError(f"--like {like!r} is neither a stem id nor an audio file")
         y, sr, _ = decode(path.read_bytes(), path)
@@ -230,6 +229,7 @@ class Searcher:
     def _columns(self) -> None:
         """The filterable facts as numpy columns (filters are array operations, not loops)."""
         rows = self.rows
+        self.row_of_path = {r["path"]: n for n, r in enumerate(rows)}
         self.ids = np.array([r["id"] for r in rows], dtype=np.int64)
         self.bpm = np.array([np.nan if r["bpm"] is None else r["bpm"] for r in rows])
         self.keys = np.array([r["key"] or "" for r in rows], dtype=object)

@@ -10,7 +10,7 @@ from dirigent.errors import ParameterError
 
 MIN_BPM, MAX_BPM = 20.0, 999.0
 SMOOTHING = 0.25  # share of a beat report's error corrected at once (jitter is averaged out)
-JUMP_BEATS = 1.0  # a report further off than this is a locate (the user moved the playhead)
+JUMP_BEATS = 0.25  # a report further off than a 16th note is a locate (the playhead moved)
 
 
 @dataclass

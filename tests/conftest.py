@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -82,3 +83,50 @@ def dirigent_subprocess(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+
+
+def kit_root(kit: list[demo_kit.KitFile]) -> Path:
+    """The folder the demo kit was generated into."""
+    return Path(os.path.commonpath([str(f.path) for f in kit]))
+
+
+@pytest.fixture(scope="session")
+def kit_catalog(kit: list[demo_kit.KitFile], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with the demo kit ingested and indexed, built once; copy it before writing."""
+    from dirigent.catalog import Catalog
+    from dirigent.config import load_config
+    from dirigent.embed.listen import ListenEmbedder
+    from dirigent.ingest import ingest
+    from dirigent.search import Searcher
+
+    root = tmp_path_factory.mktemp("kit-catalog")
+    config = load_config(env={"XDG_CONFIG_HOME": str(root / "xdg")})
+    with Catalog(root / "stems.duckdb") as catalog:
+        ingest([kit_root(kit)], catalog, config)
+        Searcher(catalog, ListenEmbedder(), root / "index").refresh()
+    return root
+
+
+@pytest.fixture
+def served_config(kit: list[demo_kit.KitFile], kit_catalog: Path, tmp_path: Path) -> Any:
+    """A writable copy of the kit catalog and a config pointing at it (library = the kit)."""
+    import shutil
+
+    from dirigent.config import load_config
+
+    shutil.copytree(kit_catalog, tmp_path / "db", ignore=shutil.ignore_patterns("xdg"))
+    return load_config(
+        cwd=tmp_path,
+        env={"XDG_CONFIG_HOME": str(tmp_path / "xdg")},
+        flags={"db": str(tmp_path / "db" / "stems.duckdb"), "library": [str(kit_root(kit))]},
+    )
+
+
+@pytest.fixture
+def daemon(served_config: Any) -> Any:
+    """A running daemon engine over the kit catalog (closed after the test)."""
+    from dirigent.daemon import Daemon
+
+    d = Daemon(served_config)
+    yield d
+    d.close()

@@ -25,6 +25,7 @@ from dirigent.errors import ConfigError, DirigentError
 log = logging.getLogger(__name__)
 
 MAX_PACKET = 8192  # bytes; a prompt is at most 500 characters
+MAX_DRAIN = 10_000  # datagrams still answered after SIGTERM
 MAX_CLIENTS = 1024  # remembered senders (oldest forgotten first)
 ACCEPTED_TAGS = frozenset("ifsdhTF")
 INT32 = (-(2**31), 2**31 - 1)
@@ -248,20 +249,29 @@ class OscServer:
     # --- the socket -------------------------------------------------------------------------
 
     def serve(self, stop: threading.Event) -> None:
-        """Receive, route and reply until ``stop`` is set."""
+        """Receive, route and reply until ``stop`` is set; then answer what already arrived."""
         self.sock.settimeout(0.2)
         while not stop.is_set():
+            self._once()
+        self.sock.setblocking(False)
+        for _ in range(MAX_DRAIN):
+            if not self._once():
+                break
+
+    def _once(self) -> bool:
+        """Serve one datagram; False when none was waiting."""
+        try:
+            data, sender = self.sock.recvfrom(65535)
+        except (TimeoutError, BlockingIOError):
+            return False
+        except OSError:  # e.g. ICMP port unreachable from an earlier reply
+            return True
+        for payload, dest in self.handle(data, sender):
             try:
-                data, sender = self.sock.recvfrom(65535)
-            except TimeoutError:
-                continue
-            except OSError:  # e.g. ICMP port unreachable from an earlier reply
-                continue
-            for payload, dest in self.handle(data, sender):
-                try:
-                    self.sock.sendto(payload, dest)
-                except OSError:
-                    self.stats.send_failures += 1
+                self.sock.sendto(payload, dest)
+            except OSError:
+                self.stats.send_failures += 1
+        return True
 
     def close(self) -> None:
         """Close the socket."""

@@ -1,0 +1,232 @@
+"""The OSC protocol without a socket: the table, the generated docs, every route, and every
+kind of malformed message (one /dirigent/error, nothing else happens)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
+from pythonosc.osc_packet import OscPacket
+
+from bridge.osc import docs
+from bridge.osc.server import MAX_PACKET, OscServer, encode
+from bridge.osc.table import BY_ADDRESS, ROUTES
+from dirigent.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIENT = ("127.0.0.1", 50000)
+
+
+def decode(out: list[tuple[bytes, tuple[str, int]]]) -> list[tuple[str, list[Any]]]:
+    return [(m.message.address, m.message.params) for d, _ in out for m in OscPacket(d).messages]
+
+
+@pytest.fixture
+def server(daemon: Any) -> Any:
+    s = OscServer(daemon, host="127.0.0.1", port=0, reply_port=9001, rate=0)
+    yield s
+    s.close()
+
+
+def ask(server: OscServer, address: str, *args: Any) -> list[tuple[str, list[Any]]]:
+    return decode(server.handle(encode(address, args), CLIENT))
+
+
+def test_docs_are_generated_from_the_table() -> None:
+    assert (ROOT / "docs" / "osc.md").read_text() == docs.render(), (
+        "docs/osc.md is stale: python -m bridge.osc.docs > docs/osc.md"
+    )
+
+
+def test_table_follows_one_grammar() -> None:
+    assert len(BY_ADDRESS) == len(ROUTES)
+    for route in ROUTES:
+        assert re.fullmatch(r"/dirigent(/[a-z_]+)+", route.address)
+        assert all(a.tag in "ifs" for a in route.args)
+        optional = [a.optional for a in route.args]
+        assert optional == sorted(optional), f"{route.address}: optional arguments come last"
+
+
+def test_ping_and_status(server: OscServer, daemon: Any) -> None:
+    assert ask(server, "/dirigent/ping") == [("/dirigent/pong", [])]
+    [(address, args)] = ask(server, "/dirigent/status")
+    assert address == "/dirigent/status/reply"
+    assert args[0] == "listen" and args[1] == len(daemon.searcher.rows) and args[4] == 1
+
+
+def test_search_replies_one_result_per_hit_then_end(server: OscServer) -> None:
+    replies = ask(server, "/dirigent/search", "punchy kick", 5)
+    assert [a for a, _ in replies] == ["/dirigent/result"] * 5 + ["/dirigent/results/end"]
+    ranks = [args[0] for _, args in replies[:-1]]
+    assert ranks == [1, 2, 3, 4, 5]
+    assert all(Path(args[1]).is_file() for _, args in replies[:-1])
+    assert [args[3] for _, args in replies[:-1]].count("kick") >= 4
+    query_id, count, latency = replies[-1][1]
+    assert count == 5 and query_id > 0 and latency > 0
+
+
+def test_search_by_category_and_more_like_this(server: OscServer, daemon: Any) -> None:
+    replies = ask(server, "/dirigent/search", "dark", 4, "bass")
+    assert {args[3] for _, args in replies[:-1]} == {"bass"}
+    stem = replies[0][1][4]
+    like = ask(server, "/dirigent/search/like", str(stem), 3)
+    assert like[0][1][4] == stem  # the example itself is its nearest neighbour
+    path = replies[0][1][1]
+    assert ask(server, "/dirigent/search/like", path, 3)[0][1][1] == path
+
+
+def test_like_and_skip_change_the_next_search(server: OscServer) -> None:
+    first = [args[4] for _, args in ask(server, "/dirigent/search", "open hat", 5)[:-1]]
+    [(address, args)] = ask(server, "/dirigent/skip", first[0])
+    assert address == "/dirigent/feedback/ok" and args[:2] == [first[0], "skip"] and args[2] > 0
+    again = [args[4] for _, args in ask(server, "/dirigent/search", "open hat", 5)[:-1]]
+    assert first[0] not in again
+
+
+def test_touchosc_floats_are_accepted_where_whole(server: OscServer) -> None:
+    replies = ask(server, "/dirigent/search", "kick", 3.0)
+    assert replies[-1][0] == "/dirigent/results/end" and replies[-1][1][1] == 3
+
+
+def test_transport_cues_drive_the_clock(server: OscServer, daemon: Any) -> None:
+    assert ask(server, "/dirigent/transport/tempo", 128.0) == []
+    assert ask(server, "/dirigent/transport/signature", 3, 4) == []
+    assert ask(server, "/dirigent/transport/play", 1) == []
+    assert ask(server, "/dirigent/transport/beat", 1.0) == []
+    [(address, (beat, seconds))] = ask(server, "/dirigent/transport/next_bar")
+    assert address == "/dirigent/transport/next_bar/reply"
+    assert beat == pytest.approx(3.0) and 0 < seconds <= 2 * 60 / 128 + 0.05
+    assert daemon.clock.tempo == 128.0 and daemon.clock.numerator == 3
+
+
+def bundle(*messages: bytes) -> bytes:
+    from pythonosc.osc_message import OscMessage
+
+    b = OscBundleBuilder(IMMEDIATELY)
+    for m in messages:
+        b.add_content(OscMessage(m))
+    return b.build().dgram
+
+
+def test_bundles_are_answered_message_by_message(server: OscServer) -> None:
+    packet = bundle(encode("/dirigent/ping", ()), encode("/dirigent/search", ("kick", 2)))
+    replies = decode(server.handle(packet, CLIENT))
+    assert [a for a, _ in replies] == [
+        "/dirigent/pong",
+        "/dirigent/result",
+        "/dirigent/result",
+        "/dirigent/results/end",
+    ]
+
+
+def with_bad_utf8() -> bytes:
+    return encode("/dirigent/search", ("kick",)).replace(b"kick", b"k\xffck")
+
+
+MALFORMED = [
+    ("unknown address", encode("/dirigent/nope", ()), "/dirigent/nope", "unknown address"),
+    ("not OSC", b"\x00\x01garbage", "", "not an OSC packet"),
+    ("empty", b"", "", "not an OSC packet"),
+    ("bad UTF-8", with_bad_utf8(), "", "not an OSC packet"),
+    ("oversized", encode("/dirigent/search", ("x" * MAX_PACKET,)), "", "bytes (at most"),
+    ("wrong type", encode("/dirigent/search", (5,)), "/dirigent/search", "must be a string"),
+    ("missing argument", encode("/dirigent/like", ()), "/dirigent/like", "expects (i:stem_id)"),
+    ("extra argument", encode("/dirigent/ping", (1,)), "/dirigent/ping", "expects (no"),
+    (
+        "NaN",
+        encode("/dirigent/transport/tempo", (float("nan"),)),
+        "/dirigent/transport/tempo",
+        "nan",
+    ),
+    ("inf", encode("/dirigent/transport/beat", (float("inf"),)), "/dirigent/transport/beat", "inf"),
+    ("fractional int", encode("/dirigent/like", (2.5,)), "/dirigent/like", "whole number"),
+    ("int32 overflow", encode("/dirigent/like", (2.0**40,)), "/dirigent/like", "whole number"),
+    ("blob", encode("/dirigent/ping", (b"\x01\x02",)), "/dirigent/ping", "unsupported type tag b"),
+    ("top_k range", encode("/dirigent/search", ("kick", 0)), "/dirigent/search", "top_k=0"),
+    ("empty prompt", encode("/dirigent/search", ("  ",)), "/dirigent/search", "prompt is empty"),
+    ("unknown stem", encode("/dirigent/like", (999999,)), "/dirigent/like", "no stem with id"),
+    (
+        "tempo range",
+        encode("/dirigent/transport/tempo", (0.5,)),
+        "/dirigent/transport/tempo",
+        "tempo=",
+    ),
+    (
+        "signature",
+        encode("/dirigent/transport/signature", (4, 3)),
+        "/dirigent/transport/signature",
+        "denominator=3",
+    ),
+    (
+        "path escape",
+        encode("/dirigent/search/like", ("../../../etc/passwd",)),
+        "/dirigent/search/like",
+        "outside the library",
+    ),
+    ("reply port", encode("/dirigent/reply_port", (70000,)), "/dirigent/reply_port", "port=70000"),
+]
+
+
+@pytest.mark.parametrize(
+    ("packet", "address", "reason"), [m[1:] for m in MALFORMED], ids=[m[0] for m in MALFORMED]
+)
+def test_malformed_messages_get_one_error_and_change_nothing(
+    server: OscServer, daemon: Any, packet: bytes, address: str, reason: str
+) -> None:
+    clock_before = (daemon.clock.tempo, daemon.clock.numerator, daemon.clock.denominator)
+    ids_before = daemon.log.next_query_id()
+    [(reply, args)] = decode(server.handle(packet, CLIENT))
+    assert reply == "/dirigent/error"
+    assert args[0] == address and reason in args[1], args
+    assert (daemon.clock.tempo, daemon.clock.numerator, daemon.clock.denominator) == clock_before
+    assert daemon.log.next_query_id() == ids_before + 1  # no query was answered in between
+    assert ask(server, "/dirigent/ping") == [("/dirigent/pong", [])]
+
+
+def test_symlinks_out_of_the_library_are_refused(
+    server: OscServer, served_config: Any, tmp_path: Path
+) -> None:
+    outside = tmp_path / "secret.wav"
+    outside.write_bytes(b"RIFF")
+    link = served_config.library[0] / "link.wav"
+    link.symlink_to(outside)
+    try:
+        [(reply, args)] = ask(server, "/dirigent/search/like", str(link))
+    finally:
+        link.unlink()
+    assert reply == "/dirigent/error" and "outside the library" in args[1]
+
+
+def test_rate_limit_drops_and_counts(daemon: Any) -> None:
+    s = OscServer(daemon, port=0, rate=20)
+    try:
+        answered = sum(bool(s.handle(encode("/dirigent/ping", ()), CLIENT)) for _ in range(100))
+    finally:
+        s.close()
+    assert 20 <= answered < 30 and s.stats.rate_limited == 100 - answered
+
+
+def test_open_listening_needs_an_allowlist(daemon: Any) -> None:
+    with pytest.raises(ConfigError, match="allowlist"):
+        OscServer(daemon, host="0.0.0.0", port=0)
+    s = OscServer(daemon, host="0.0.0.0", port=0, allow=["192.168.1.0/24"], rate=0)
+    try:
+        ping = encode("/dirigent/ping", ())
+        assert s.handle(ping, ("10.0.0.5", 9000)) == []
+        assert s.stats.refused_senders == 1
+        assert decode(s.handle(ping, ("192.168.1.20", 9000))) == [("/dirigent/pong", [])]
+        assert decode(s.handle(ping, ("127.0.0.1", 9000))) == [("/dirigent/pong", [])]
+    finally:
+        s.close()
+
+
+def test_replies_go_to_the_senders_host_on_its_reply_port(server: OscServer) -> None:
+    ping = encode("/dirigent/ping", ())
+    assert server.handle(ping, ("127.0.0.1", 50001))[0][1] == ("127.0.0.1", 9001)
+    ok = decode(server.handle(encode("/dirigent/reply_port", (0,)), ("127.0.0.1", 50001)))
+    assert ok == [("/dirigent/reply_port/ok", [0])]
+    assert server.handle(ping, ("127.0.0.1", 50001))[0][1] == ("127.0.0.1", 50001)
+    assert server.handle(ping, ("127.0.0.1", 50002))[0][1] == ("127.0.0.1", 9001)
