@@ -33,6 +33,7 @@ test: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_search.py
+	$(BIN)/python benchmarks/bench_osc.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check dirigent bridge tests benchmarks scripts

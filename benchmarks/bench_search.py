@@ -18,7 +18,6 @@ from dirigent.catalog import Catalog
 from dirigent.config import load_config
 from dirigent.embed.lexicon import CATEGORIES
 from dirigent.embed.listen import ListenEmbedder
-from dirigent.index import VectorIndex
 from dirigent.ingest import ingest
 from dirigent.path_tags import CategoryTable
 from dirigent.search import Searcher
@@ -63,7 +62,7 @@ def relevance(samples: Path, work: Path) -> None:
         ingest([lib], catalog, config)
         searcher = Searcher(catalog, ListenEmbedder(), work / "index")
         searcher.refresh()
-        labels = [truth[r["path"]] for r in searcher.rows]
+        labels = [truth[str(p)] for p in searcher.paths]
         rng = np.random.default_rng(1)
         print(
             f"\nrelevance: lmms-common, {len(labels)} files under anonymised names "
@@ -80,19 +79,14 @@ def relevance(samples: Path, work: Path) -> None:
                 [relevant[rng.permutation(relevant.size)[:10]].mean() for _ in range(200)]
             )
             results, _, _ = searcher.rank(prompt, top_k=10)
-            p10 = np.mean(
-                [
-                    truth[searcher.rows[searcher.row_of[r.stem_id]]["path"]] == category
-                    for r in results
-                ]
-            )
+            p10 = np.mean([truth[r.path] == category for r in results])
             print(f"{prompt:<12}{relevant.sum():>9}{chance:>13.2f}{names_only:>12.2f}{p10:>13.2f}")
         drums = [
             n
-            for n, r in enumerate(searcher.rows)
-            if is_drum[r["path"]] and not r["is_loop"] and labels[n]
+            for n, path in enumerate(searcher.paths)
+            if is_drum[str(path)] and not searcher.is_loop[n] and labels[n]
         ]
-        heard = [searcher.categories[n] for n in drums]
+        heard = [searcher.category(n) for n in drums]
         accuracy = np.mean([h == labels[n] for h, n in zip(heard, drums, strict=True)])
         majority = max(np.mean([labels[n] == c for n in drums]) for c in CATEGORIES)
         print(
@@ -135,31 +129,25 @@ def latency(work: Path) -> None:
     vectors = backend.vectors(descriptors, loops, [None] * N_SYNTHETIC)
     embed_s = time.perf_counter() - started
     ids = np.arange(1, N_SYNTHETIC + 1)
-    index = VectorIndex(work / "synthetic", backend.name, backend.dim)
+    # the in-memory state alone: an empty catalog stands by, ranking never reads it
+    searcher = Searcher(Catalog(work / "empty.duckdb"), backend, work / "synthetic")
+    index = searcher.index
     started = time.perf_counter()
     index.build(ids, vectors, "synthetic")
     build_s = time.perf_counter() - started
-
-    searcher = Searcher.__new__(Searcher)  # the in-memory state alone: no catalog is involved
-    searcher.backend, searcher.index, searcher.vectors = backend, index, vectors
-    searcher.text_weight = searcher.audio_weight = 1.0
-    searcher.rows = [
+    searcher.use(
         {
-            "id": int(i),
-            "path": f"/s/{i}.wav",
-            "bpm": None,
-            "key": None,
-            "duration": 1.0,
-            "is_loop": bool(loop),
-            "quality": 1.0,
-            "category": None,
-        }
-        for i, loop in zip(ids, loops, strict=True)
-    ]
-    searcher.row_of = {int(i): n for n, i in enumerate(ids)}
-    searcher.categories = backend.categories(vectors)
-    searcher._columns()
-    searcher.returned, searcher.feedback_of = set(), {}
+            "id": ids,
+            "path": np.array([f"/s/{i}.wav" for i in ids], dtype=object),
+            "category": np.full(N_SYNTHETIC, "", dtype=object),
+            "is_loop": loops,
+            "duration": np.ones(N_SYNTHETIC),
+            "bpm": np.full(N_SYNTHETIC, np.nan),
+            "key": np.full(N_SYNTHETIC, "", dtype=object),
+            "quality": np.ones(N_SYNTHETIC),
+        },
+        vectors,
+    )
 
     words = [
         "kick",

@@ -545,29 +545,45 @@ class Catalog:
         ).fetchone() or (0, 0, 0, 0, 0, 0)
         return ":".join(map(str, row))
 
-    def stem_table(self) -> list[dict[str, Any]]:
-        """Live stems with what search filters on and shows, and their descriptors."""
-        cursor = self.con.execute(
+    def stem_columns(self) -> dict[str, np.ndarray]:
+        """Live stems, ordered by id, as columns: id, path, category ('' if none), is_loop,
+        duration, bpm (NaN if none), key ('' if none), quality, descriptor_version (0 if none)."""
+        return self.con.execute(
             """
-            SELECT s.id, s.path, s.category, s.is_loop, s.duration, s.bpm, s.key, s.quality,
-                   f.version AS descriptor_version, f.descriptors
+            SELECT s.id, s.path, coalesce(s.category, '') AS category, s.is_loop, s.duration,
+                   coalesce(s.bpm, 'NaN'::DOUBLE) AS bpm, coalesce(s.key, '') AS key, s.quality,
+                   coalesce(f.version, 0) AS descriptor_version
             FROM stems s LEFT JOIN features f ON f.stem_id = s.id
             WHERE s.id IN (SELECT stem_id FROM files) ORDER BY s.id
             """
-        )
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        ).fetchnumpy()
+
+    def descriptor_matrix(self, ids: np.ndarray) -> np.ndarray:
+        """Stored descriptors (n, SIZE) of stems ``ids`` (ascending), in that order."""
+        column = self.con.execute(
+            "SELECT descriptors FROM features WHERE stem_id IN (SELECT unnest(?)) ORDER BY stem_id",
+            [ids.tolist()],
+        ).fetchnumpy()["descriptors"]
+        if column.size != ids.size:
+            raise CatalogError(f"{ids.size - column.size} stems have no stored descriptors")
+        return np.stack(column).astype(np.float32) if column.size else np.zeros((0, 0), np.float32)
+
+    def vector_matrix(self, backend: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(ids that have a ``backend`` vector, their vectors) among stems ``ids`` (ascending)."""
+        table = self.con.execute(
+            """
+            SELECT stem_id, vector FROM embeddings
+            WHERE backend = ? AND stem_id IN (SELECT unnest(?)) ORDER BY stem_id
+            """,
+            [backend, ids.tolist()],
+        ).fetchnumpy()
+        found = table["stem_id"].astype(np.int64)
+        vectors = np.stack(table["vector"]).astype(np.float32) if found.size else None
+        return found, vectors if vectors is not None else np.zeros((0, 0), np.float32)
 
     def set_features(self, rows: Sequence[tuple[int, int, list[float]]]) -> None:
         """Store (stem id, descriptor version, descriptors), replacing older ones."""
         bulk_insert(self.con, "features", FEATURE_COLUMNS, rows, "replace")
-
-    def vectors(self, backend: str) -> dict[int, np.ndarray]:
-        """Stored vectors of one backend by stem id."""
-        rows = self.con.execute(
-            "SELECT stem_id, vector FROM embeddings WHERE backend = ?", [backend]
-        ).fetchall()
-        return {i: np.asarray(v, dtype=np.float32) for i, v in rows}
 
     def set_vectors(
         self, backend: str, ids: Sequence[int], vectors: np.ndarray, replace_all: bool

@@ -250,10 +250,12 @@ def cmd_map(config: Config, args: argparse.Namespace) -> int:
     searcher = _searcher(config, args)
     with searcher.catalog:
         searcher.refresh()
-    if not searcher.rows:
+    if not len(searcher):
         raise ParameterError("the catalog is empty: run `dirigent ingest` first")
-    out = draw(searcher.vectors, searcher.categories, Path(args.out))
-    print(f"wrote {out} ({len(searcher.rows)} stems, {config.backend} vectors)")
+    out = draw(
+        searcher.vectors, [searcher.category(n) for n in range(len(searcher))], Path(args.out)
+    )
+    print(f"wrote {out} ({len(searcher)} stems, {config.backend} vectors)")
     return 0
 
 

@@ -3,6 +3,7 @@ behind plain methods that the bridges call and that return values (no sockets he
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import fcntl
 import json
@@ -64,6 +65,15 @@ def _hold_lock(db: Path) -> IO[str]:
     return handle
 
 
+def _return_freed_memory() -> None:
+    """Hand the heap that loading freed back to the system (glibc keeps it otherwise), so the
+    daemon's resident size is what it serves from, not what it read on the way."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
+
+
 class Daemon:
     """Loads the configured backend and the catalog's index once and answers from memory."""
 
@@ -94,6 +104,7 @@ class Daemon:
     def _load(self, catalog: Catalog, backend: Embedder) -> Searcher:
         searcher = Searcher(catalog, backend, self.index_dir, session="daemon")
         searcher.refresh()
+        _return_freed_memory()
         return searcher
 
     # --- catalog changes --------------------------------------------------------------------
@@ -116,7 +127,7 @@ class Daemon:
         new.returned |= old.returned
         self.searcher, self.backend = new, backend
         self.reloads += 1
-        log.info("catalog changed: now serving %d stems", len(new.rows))
+        log.info("catalog changed: now serving %d stems", len(new))
 
     def rescan(self) -> None:
         """Ingest the configured library roots again (on the log thread), then reload."""
@@ -168,7 +179,12 @@ class Daemon:
         started = time.perf_counter()
         searcher = self.searcher
         results, _, _ = searcher.rank(
-            prompt, top_k=top_k, category=category or None, min_similarity=MIN_SIMILARITY, like=like
+            prompt,
+            top_k=top_k,
+            category=category or None,
+            min_similarity=MIN_SIMILARITY,
+            like=like,
+            explain=False,
         )
         latency = (time.perf_counter() - started) * 1000
         query_id = self.log.next_query_id()
@@ -237,7 +253,7 @@ class Daemon:
         meta = self.searcher.index.meta
         return {
             "backend": self.backend.name,
-            "stems": len(self.searcher.rows),
+            "stems": len(self.searcher),
             "index_age_s": round(time.time() - meta.built_at, 1) if meta else -1.0,
             "uptime_s": round(self.now() - self.started, 1),
             "session": self.session,

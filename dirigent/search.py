@@ -8,6 +8,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,8 @@ DISCOVERY_BONUS = 0.1  # added to stems no search has returned before, with ``di
 SHORT_S = 1.0  # "short" as a constraint: one-shots up to this long
 BPM_TOLERANCE = 0.03
 CANDIDATES_PER_RESULT = 8
-MIN_SIMILARITY = 0.01  # hits must share something with the query
+MIN_SIMILARITY = 0.01
+TEXT_CACHE = 4096  # prompt vectors kept  # hits must share something with the query
 
 _BPM = re.compile(r"\b(?:at\s+)?(\d{2,3}(?:\.\d+)?)\s*-?\s*bpm\b", re.IGNORECASE)
 _KEY = re.compile(
@@ -119,15 +121,16 @@ class Searcher:
         self.audio_weight = audio_weight
         self.index = VectorIndex(index_dir, backend.name, backend.dim)
         self.index_dir = index_dir
-        self.rows: list[dict[str, Any]] = []
-        self.vectors = np.zeros((0, backend.dim), dtype=np.float32)
-        self.row_of: dict[int, int] = {}
-        self.categories: list[str | None] = []
-        self._columns()
+        # prompts repeat (a set on stage, a patch's buttons): their vectors are kept
+        self._embed_text = lru_cache(maxsize=TEXT_CACHE)(backend.embed_text)
+        self.use(_empty_table(), np.zeros((0, backend.dim), dtype=np.float32))
         self.returned: set[int] = set()
         self.feedback_of: dict[str, list[tuple[int, str]]] = {}
         self.prompt_of: dict[int, str] = {}
         self.state = ""
+
+    def __len__(self) -> int:
+        return int(self.ids.size)
 
     # --- keeping vectors and index in step with the catalog ---------------------------------
 
@@ -135,81 +138,105 @@ class Searcher:
         """Serve the stored vectors and index when they match the catalog; otherwise embed
         what is missing (the listen backend re-embeds all: its concepts are percentiles of the
         library) and rebuild the index. Returns why something was rebuilt, else None."""
-        state = self.catalog.library_state(self.backend.name)
-        if state == self.state:
+        name = self.backend.name
+        if self.catalog.library_state(name) == self.state:
             return None
-        self.rows = self.catalog.stem_table()
-        self._fill_missing_features()
-        ids = [r["id"] for r in self.rows]
-        stored = self.catalog.vectors(self.backend.name)
-        calibration = self.index_dir / f"{self.backend.name}.calibration.npz"
+        table = self._fill_missing_features(self.catalog.stem_columns())
+        ids = table["id"].astype(np.int64)
+        calibration = self.index_dir / f"{name}.calibration.npz"
         listens = hasattr(self.backend, "calibrate")
-        why = self.index.load(self.catalog.library_state(self.backend.name))
-        if why is None and set(stored) == set(ids) and (not listens or calibration.exists()):
+        why = self.index.load(self.catalog.library_state(name))
+        if why is None and not np.array_equal(self.index.ids, ids):
+            why = "index holds other stems than the catalog"
+        if why is None and listens and not calibration.exists():
+            why = "calibration missing"
+        if why is None:
             if listens:
                 self.backend.load_calibration(calibration)  # type: ignore[attr-defined]
-        elif ids:
+            _, vectors = self.catalog.vector_matrix(name, ids)
+        elif ids.size:
             self.index_dir.mkdir(parents=True, exist_ok=True)
+            descriptors = None
             if listens:
-                self.backend.calibrate(  # type: ignore[attr-defined]
-                    np.vstack([r["descriptors"] for r in self.rows])
-                ).save(calibration)
-                todo = self.rows
+                descriptors = self.catalog.descriptor_matrix(ids)
+                self.backend.calibrate(descriptors).save(calibration)  # type: ignore[attr-defined]
+                todo = np.ones(ids.size, dtype=bool)
             else:
-                todo = [r for r in self.rows if r["id"] not in stored]
-            if todo:
-                vectors = self.backend.embed_stems(self._records(todo))
-                todo_ids = [r["id"] for r in todo]
-                self.catalog.set_vectors(self.backend.name, todo_ids, vectors, replace_all=listens)
-                stored.update(zip(todo_ids, vectors, strict=True))
-        self.vectors = (
-            np.vstack([stored[i] for i in ids]).astype(np.float32)
-            if ids
-            else np.zeros((0, self.backend.dim), dtype=np.float32)
-        )
-        self.row_of = {i: n for n, i in enumerate(ids)}
-        heard = (
-            self.backend.categories(self.vectors)  # type: ignore[attr-defined]
-            if hasattr(self.backend, "categories")
-            else [None] * len(ids)
-        )
-        self.categories = [h or r["category"] for h, r in zip(heard, self.rows, strict=True)]
-        self._columns()
-        self.state = self.catalog.library_state(self.backend.name)
-        if why is not None and ids:
-            self.index.build(np.asarray(ids), self.vectors, self.state)
+                todo = ~np.isin(ids, self.catalog.vector_matrix(name, ids)[0])
+            if todo.any():
+                fresh = self.backend.embed_stems(self._records(table, todo, descriptors))
+                self.catalog.set_vectors(name, ids[todo].tolist(), fresh, replace_all=listens)
+            _, vectors = self.catalog.vector_matrix(name, ids)
+            self.index.build(ids, vectors, self.catalog.library_state(name))
+        else:
+            vectors = np.zeros((0, self.backend.dim), dtype=np.float32)
+        self.use(table, vectors)
+        self.state = self.catalog.library_state(name)
+        self._embed_text.cache_clear()  # a recalibrated backend may read words anew
         self.returned = self.catalog.ever_returned()
         self.feedback_of = self.catalog.feedback_by_prompt()
         return why
 
-    def _fill_missing_features(self) -> None:
-        """Analyse stems stored before descriptors existed (or with older ones)."""
-        stale = [r for r in self.rows if r["descriptor_version"] != DESCRIPTOR_VERSION]
+    def use(self, table: dict[str, np.ndarray], vectors: np.ndarray) -> None:
+        """Serve ``vectors`` (n, dim) of the stems in ``table`` (columns as
+        :meth:`Catalog.stem_columns` gives them); filters are array operations, not loops."""
+        self.ids = table["id"].astype(np.int64)
+        self.vectors = vectors
+        self.paths = table["path"]
+        self.bpm = table["bpm"].astype(np.float64)
+        self.keys = table["key"]
+        self.is_loop = table["is_loop"].astype(bool)
+        self.duration = table["duration"].astype(np.float64)
+        self.quality = table["quality"].astype(np.float64)
+        heard = (
+            self.backend.categories(vectors)  # type: ignore[attr-defined]
+            if hasattr(self.backend, "categories")
+            else [None] * self.ids.size
+        )
+        self.category_column = np.array(
+            [h or named for h, named in zip(heard, table["category"], strict=True)], dtype=object
+        )
+        self.row_of = {int(i): n for n, i in enumerate(self.ids)}
+        self.row_of_path = {str(path): n for n, path in enumerate(self.paths)}
+
+    def category(self, row: int) -> str | None:
+        """Category of a row: heard by the backend, else from the path ("" -> None)."""
+        return str(self.category_column[row]) or None
+
+    def _fill_missing_features(self, table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Analyse stems stored before descriptors existed (or with older ones); stems that
+        cannot be analysed now are left out."""
+        stale = np.flatnonzero(table["descriptor_version"] != DESCRIPTOR_VERSION)
         done = []
-        for r in stale:
+        for n in stale:
+            path = Path(str(table["path"][n]))
             try:
-                y, sr, _ = decode(Path(r["path"]).read_bytes(), Path(r["path"]))
+                y, sr, _ = decode(path.read_bytes(), path)
             except (OSError, AudioError):
                 continue
-            r["descriptors"] = analyse(y, sr=sr).descriptors.tolist()
-            r["descriptor_version"] = DESCRIPTOR_VERSION
-            done.append((r["id"], DESCRIPTOR_VERSION, r["descriptors"]))
+            done.append(
+                (int(table["id"][n]), DESCRIPTOR_VERSION, analyse(y, sr=sr).descriptors.tolist())
+            )
+            table["descriptor_version"][n] = DESCRIPTOR_VERSION
         if done:
             self.catalog.set_features(done)
-        self.rows = [r for r in self.rows if r["descriptor_version"] == DESCRIPTOR_VERSION]
+        keep = table["descriptor_version"] == DESCRIPTOR_VERSION
+        return {k: v[keep] for k, v in table.items()}
 
     @staticmethod
-    def _records(rows: Sequence[dict[str, Any]]) -> list[StemRecord]:
+    def _records(
+        table: dict[str, np.ndarray], rows: np.ndarray, descriptors: np.ndarray | None
+    ) -> list[StemRecord]:
         return [
             StemRecord(
-                r["id"],
-                Path(r["path"]),
-                np.asarray(r["descriptors"], np.float32),
-                bool(r["is_loop"]),
-                r["category"],
-                float(r["duration"]),
+                int(table["id"][n]),
+                Path(str(table["path"][n])),
+                None if descriptors is None else descriptors[n],
+                bool(table["is_loop"][n]),
+                str(table["category"][n]) or None,
+                float(table["duration"][n]),
             )
-            for r in rows
+            for n in np.flatnonzero(rows)
         ]
 
     # --- the query ---------------------------------------------------------------------------
@@ -226,23 +253,11 @@ class Searcher:
         y, sr, _ = decode(path.read_bytes(), path)
         return self.backend.embed_audio(y, sr=sr)
 
-    def _columns(self) -> None:
-        """The filterable facts as numpy columns (filters are array operations, not loops)."""
-        rows = self.rows
-        self.row_of_path = {r["path"]: n for n, r in enumerate(rows)}
-        self.ids = np.array([r["id"] for r in rows], dtype=np.int64)
-        self.bpm = np.array([np.nan if r["bpm"] is None else r["bpm"] for r in rows])
-        self.keys = np.array([r["key"] or "" for r in rows], dtype=object)
-        self.is_loop = np.array([bool(r["is_loop"]) for r in rows])
-        self.duration = np.array([r["duration"] for r in rows], dtype=np.float64)
-        self.quality = np.array([r["quality"] for r in rows], dtype=np.float64)
-        self.category_column = np.array([c or "" for c in self.categories], dtype=object)
-
     def _mask(self, c: Constraints) -> np.ndarray | None:
         """Rows that pass the hard filters; None when nothing is filtered."""
         if c == Constraints():
             return None
-        mask = np.ones(len(self.rows), dtype=bool)
+        mask = np.ones(self.ids.size, dtype=bool)
         if c.bpm is not None:
             with np.errstate(invalid="ignore"):
                 mask &= np.abs(self.bpm - c.bpm) <= BPM_TOLERANCE * c.bpm
@@ -313,14 +328,16 @@ class Searcher:
         min_similarity: float = MIN_SIMILARITY,
         like: Sequence[str] = (),
         discover: bool = False,
+        explain: bool = True,
     ) -> tuple[list[Result], str, Constraints]:
-        """The ranking alone, in memory: no catalog access (call :meth:`refresh` first)."""
+        """The ranking alone, in memory: no catalog access (call :meth:`refresh` first).
+        ``explain=False`` leaves the explanations out (the OSC replies carry none)."""
         if not 1 <= top_k <= 1000:
             raise ParameterError(f"top_k={top_k} must be in 1..1000")
         constraints, words = parse_prompt(prompt)
         if category:
             constraints = replace(constraints, category=category.lower())
-        query = self.text_weight * self.backend.embed_text(words) if words else None
+        query = self.text_weight * self._embed_text(words) if words else None
         if like:
             examples = np.mean([self.like_vector(x) for x in like], axis=0)
             audio = self.audio_weight * normalise(examples)
@@ -356,19 +373,21 @@ class Searcher:
         results = []
         for rank, (stem_id, score, _) in enumerate(hits[:top_k], 1):
             n = self.row_of[stem_id]
-            r = self.rows[n]
-            why = self.backend.explain(query, self.vectors[n]) if query is not None else "quality"
+            why = "quality" if query is None else ""
+            if explain and query is not None:
+                why = self.backend.explain(query, self.vectors[n])
+            bpm = float(self.bpm[n])
             results.append(
                 Result(
                     rank,
                     stem_id,
-                    r["path"],
+                    str(self.paths[n]),
                     round(float(score), 4),
-                    self.categories[n],
-                    r["bpm"],
-                    r["key"],
-                    round(r["duration"], 3),
-                    bool(r["is_loop"]),
+                    self.category(n),
+                    None if np.isnan(bpm) else bpm,
+                    str(self.keys[n]) or None,
+                    round(float(self.duration[n]), 3),
+                    bool(self.is_loop[n]),
                     why,
                     stem_id not in self.returned,
                 )
@@ -381,17 +400,19 @@ class Searcher:
         """(stem id, cosine) best first: the index when nothing is filtered out, else an exact
         scan of the stems that pass the filters."""
         if query is None:
-            order = np.argsort(-self.quality)
-            if mask is not None:
-                order = order[mask[order]]
-            return [(int(self.ids[n]), float(self.quality[n])) for n in order[:k]]
+            rows = np.flatnonzero(mask) if mask is not None else np.arange(self.ids.size)
+            top = rows[_top(self.quality[rows], k)]
+            return [(int(self.ids[n]), float(self.quality[n])) for n in top]
         want = k * CANDIDATES_PER_RESULT if discover else k
         if mask is None and self.index.meta is not None:
             found, scores = self.index.query(query, want)
             return list(zip(found.tolist(), scores.tolist(), strict=True))
-        rows = np.flatnonzero(mask) if mask is not None else np.arange(len(self.rows))
-        scores = self.vectors[rows] @ query
-        top = np.argsort(-scores)[:want]
+        rows = np.flatnonzero(mask) if mask is not None else np.arange(self.ids.size)
+        if rows.size * 20 < self.ids.size:  # a narrow filter: score only what passes
+            scores = self.vectors[rows] @ query
+        else:  # a broad one: one pass over all (no copy of the rows) is faster
+            scores = (self.vectors @ query)[rows]
+        top = _top(scores, want)
         return [(int(self.ids[rows[n]]), float(scores[n])) for n in top]
 
     def feedback(self, stem_id: int, action: str, query_id: int | None = None) -> None:
@@ -409,6 +430,28 @@ class Searcher:
         """In memory only: later searches for ``prompt`` move toward a liked stem and leave out
         a skipped one."""
         self.feedback_of.setdefault(_key(prompt), []).append((stem_id, action))
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` highest scores, best first (a partition, then a sort of k)."""
+    if scores.size > k:
+        part = np.argpartition(-scores, k - 1)[:k]
+        return part[np.argsort(-scores[part], kind="stable")]
+    return np.argsort(-scores, kind="stable")
+
+
+def _empty_table() -> dict[str, np.ndarray]:
+    return {
+        "id": np.zeros(0, np.int64),
+        "path": np.zeros(0, object),
+        "category": np.zeros(0, object),
+        "is_loop": np.zeros(0, bool),
+        "duration": np.zeros(0),
+        "bpm": np.zeros(0),
+        "key": np.zeros(0, object),
+        "quality": np.zeros(0),
+        "descriptor_version": np.zeros(0, np.int32),
+    }
 
 
 def _key(prompt: str) -> str:

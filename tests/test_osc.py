@@ -54,7 +54,7 @@ def test_ping_and_status(server: OscServer, daemon: Any) -> None:
     assert ask(server, "/dirigent/ping") == [("/dirigent/pong", [])]
     [(address, args)] = ask(server, "/dirigent/status")
     assert address == "/dirigent/status/reply"
-    assert args[0] == "listen" and args[1] == len(daemon.searcher.rows) and args[4] == 1
+    assert args[0] == "listen" and args[1] == len(daemon.searcher) and args[4] == 1
 
 
 def test_search_replies_one_result_per_hit_then_end(server: OscServer) -> None:
@@ -230,3 +230,30 @@ def test_replies_go_to_the_senders_host_on_its_reply_port(server: OscServer) -> 
     assert ok == [("/dirigent/reply_port/ok", [0])]
     assert server.handle(ping, ("127.0.0.1", 50001))[0][1] == ("127.0.0.1", 50001)
     assert server.handle(ping, ("127.0.0.1", 50002))[0][1] == ("127.0.0.1", 9001)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [(), (1, "abc", 2.5, "kick"), ("abcd",), (b"\x01\x02", True, False), (-5, "é", 0.0)],
+    ids=["none", "mixed", "aligned string", "blob and bools", "negative and unicode"],
+)
+def test_our_encoder_writes_what_python_osc_writes(args: tuple[Any, ...]) -> None:
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    builder = OscMessageBuilder("/dirigent/result")
+    for a in args:
+        builder.add_arg(a)
+    assert encode("/dirigent/result", args) == builder.build().dgram
+
+
+def test_replies_are_bundled_within_one_frame() -> None:
+    from bridge.osc.server import MAX_REPLY, pack
+
+    messages = [
+        encode("/dirigent/result", (i, "/x/" + "y" * 100, 0.5, "kick", i)) for i in range(30)
+    ]
+    datagrams = pack(messages)
+    assert len(datagrams) > 1 and all(len(d) <= MAX_REPLY for d in datagrams)
+    unpacked = [m.message.params[0] for d in datagrams for m in OscPacket(d).messages]
+    assert unpacked == list(range(30))  # all of them, in order
+    assert pack(messages[:1]) == messages[:1]  # a lone reply is a plain message

@@ -97,7 +97,9 @@ def anonymous(kit, tmp_path_factory: pytest.TempPathFactory):
     ingest([lib], catalog, config)
     searcher = Searcher(catalog, ListenEmbedder(), root / "index")
     searcher.refresh()
-    truth = {r["id"]: truth_by_path[r["path"]] for r in searcher.rows}
+    truth = {
+        int(i): truth_by_path[str(p)] for i, p in zip(searcher.ids, searcher.paths, strict=True)
+    }
     yield searcher, truth
     catalog.close()
 
@@ -130,10 +132,10 @@ def test_dark_is_darker_than_bright_and_short_shorter_than_long(anonymous) -> No
 
     def mean_of(prompt: str, column: str) -> float:
         results, _, _ = searcher.rank(prompt, top_k=10)
-        rows = [searcher.rows[searcher.row_of[r.stem_id]] for r in results]
         if column == "duration":
-            return float(np.mean([r["duration"] for r in rows]))
-        return float(np.mean([r["descriptors"][centroid] for r in rows]))
+            return float(np.mean([r.duration for r in results]))
+        ids = np.array(sorted(r.stem_id for r in results))
+        return float(searcher.catalog.descriptor_matrix(ids)[:, centroid].mean())
 
     assert mean_of("dark sound", "centroid") < mean_of("bright sound", "centroid")
     assert mean_of("dark kick", "centroid") < mean_of("bright kick", "centroid")
@@ -228,8 +230,8 @@ def test_map_draws_every_category(anonymous, tmp_path: Path) -> None:
 
     searcher, _ = anonymous
     points = project(searcher.vectors)
-    assert points.shape == (len(searcher.rows), 2)
-    out = draw(searcher.vectors, searcher.categories, tmp_path / "map.png")
+    assert points.shape == (len(searcher), 2)
+    out = draw(searcher.vectors, list(searcher.category_column), tmp_path / "map.png")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert out.stat().st_size > 10_000
 

@@ -8,6 +8,7 @@ import ipaddress
 import logging
 import math
 import socket
+import struct
 import threading
 import time
 from collections import OrderedDict
@@ -15,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket, ParseError
 
 from bridge.osc.table import BY_ADDRESS, PREFIX, Arg, Reply, Route
@@ -25,6 +25,8 @@ from dirigent.errors import ConfigError, DirigentError
 log = logging.getLogger(__name__)
 
 MAX_PACKET = 8192  # bytes; a prompt is at most 500 characters
+MAX_REPLY = 1400  # bytes per reply datagram: one Ethernet/Wi-Fi frame, no fragments
+BUNDLE_HEAD = b"#bundle\x00" + struct.pack(">Q", 1)  # time tag 1: immediately
 MAX_DRAIN = 10_000  # datagrams still answered after SIGTERM
 MAX_CLIENTS = 1024  # remembered senders (oldest forgotten first)
 ACCEPTED_TAGS = frozenset("ifsdhTF")
@@ -113,12 +115,51 @@ def _check(arg: Arg, value: Any) -> Any:
     return int(value)
 
 
+def _padded(raw: bytes) -> bytes:
+    """OSC string/blob padding: a NUL, then up to a multiple of 4 bytes."""
+    return raw + b"\x00" * (4 - len(raw) % 4)
+
+
 def encode(address: str, args: Sequence[Any]) -> bytes:
-    """One OSC message."""
-    builder = OscMessageBuilder(address)
+    """One OSC 1.0 message (int32 ``i``, float32 ``f``, string ``s``, blob ``b``, ``T``/``F``):
+    the replies are on the hot path, so this is a direct packing rather than a builder."""
+    tags = [","]
+    data = []
     for a in args:
-        builder.add_arg(a)
-    return builder.build().dgram
+        if isinstance(a, bool):
+            tags.append("T" if a else "F")
+        elif isinstance(a, int):
+            tags.append("i")
+            data.append(struct.pack(">i", a))
+        elif isinstance(a, float):
+            tags.append("f")
+            data.append(struct.pack(">f", a))
+        elif isinstance(a, str):
+            tags.append("s")
+            data.append(_padded(a.encode("utf-8")))
+        elif isinstance(a, bytes):
+            tags.append("b")
+            data.append(struct.pack(">i", len(a)) + a + b"\x00" * (-len(a) % 4))
+        else:
+            raise TypeError(f"cannot send {type(a).__name__} over OSC")
+    return _padded(address.encode("utf-8")) + _padded("".join(tags).encode()) + b"".join(data)
+
+
+def pack(messages: list[bytes], limit: int = MAX_REPLY) -> list[bytes]:
+    """Datagrams for the replies to one message: a lone message as it is, several in bundles
+    ("#bundle", time tag "immediately") of up to ``limit`` bytes, so a search's results
+    arrive together and cost one send."""
+    if len(messages) <= 1:
+        return messages
+    datagrams, current, size = [], [BUNDLE_HEAD], len(BUNDLE_HEAD)
+    for m in messages:
+        if size + 4 + len(m) > limit and len(current) > 1:
+            datagrams.append(b"".join(current))
+            current, size = [BUNDLE_HEAD], len(BUNDLE_HEAD)
+        current.append(struct.pack(">i", len(m)) + m)
+        size += 4 + len(m)
+    datagrams.append(b"".join(current))
+    return datagrams
 
 
 class OscServer:
@@ -174,7 +215,7 @@ class OscServer:
             return []
         replies = self._route(data, client)
         dest = (client.host, client.reply_port)
-        return [(encode(address, args), dest) for address, args in replies]
+        return [(d, dest) for d in pack([encode(address, args) for address, args in replies])]
 
     def _allowed(self, host: str) -> bool:
         ip = ipaddress.ip_address(host)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.signal import sosfilt
 
 from dirigent.errors import ParameterError
 
@@ -66,6 +65,8 @@ class LoudnessMeter:
 
     def process(self, y: np.ndarray) -> None:
         """Add a block of shape ``(channels, n)``."""
+        from scipy.signal import sosfilt  # imported on first use: the daemon never meters
+
         filtered, self._zi = sosfilt(self._sos, y, axis=-1, zi=self._zi)
         energy = np.einsum("cn,cn->n", filtered, filtered)
         self._total_energy += float(energy.sum())

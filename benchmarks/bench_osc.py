@@ -1,0 +1,248 @@
+"""Daemon figures: cold start to ready, RSS, OSC round trip (prompt sent -> results/end
+received) at 1k, 10k and 100k synthetic stems next to in-process ranking on the same catalog,
+and a load test: 8 client processes, 1,000 searches/s in total for 30 s."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import select
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from bench_search import synthetic_library
+from bridge.osc.client import OscClient
+from dirigent.catalog import Catalog
+from dirigent.embed.listen import ListenEmbedder
+from dirigent.search import Searcher
+
+SIZES = (1_000, 10_000, 100_000)
+N_QUERIES = 2_000
+LOAD_CLIENTS = 8
+LOAD_RATE = 1_000  # searches per second, all clients together
+LOAD_SECONDS = 30
+END = b"/dirigent/results/end\x00\x00\x00"  # address, padded; then ",iif\x00\x00\x00\x00"
+PROMPTS = (
+    "dark hypnotic techno kick with industrial texture",
+    "fast percussion loop 130bpm",
+    "rolling bass",
+    "open hi-hat",
+    "warm pad",
+    "metallic clap",
+)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def synthetic_catalog(n: int, folder: Path, descriptors: np.ndarray, loops: np.ndarray) -> Path:
+    """A catalog of ``n`` stems with plausible descriptors (no audio behind them), indexed."""
+    db = folder / "stems.duckdb"
+    rows, links = [], []
+    for i in range(n):
+        digest = f"{i:032x}"
+        rows.append(
+            {
+                "hash": digest,
+                "path": f"/library/synthetic/{i:06d}.wav",
+                "format": "WAV",
+                "sample_rate": 44100,
+                "channels": 2,
+                "frames": 44100,
+                "duration": 1.0,
+                "peak_dbfs": -1.0,
+                "rms_dbfs": -14.0,
+                "loudness_lufs": -12.0,
+                "is_loop": bool(loops[i]),
+                "onsets": 1,
+                "bpm": 128.0 if loops[i] else None,
+                "bpm_confidence": 0.9 if loops[i] else 0.0,
+                "bpm_source": "audio" if loops[i] else None,
+                "key": None,
+                "key_confidence": 0.0,
+                "key_source": None,
+                "category": None,
+                "quality": 1.0,
+                "quality_reasons": [],
+                "analysis_version": 1,
+                "descriptors": descriptors[i].tolist(),
+            }
+        )
+        links.append((f"/library/synthetic/{i:06d}.wav", digest, 1000, 0))
+    with Catalog(db) as catalog:
+        catalog.write(rows, links, [])
+        Searcher(catalog, ListenEmbedder(), folder / "index").refresh()
+    return db
+
+
+def start(db: Path) -> tuple[subprocess.Popen[str], int, float]:
+    """Start the daemon; (process, port, seconds from spawn to its ready line)."""
+    port = free_port()
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dirigent.cli",
+            "--db",
+            str(db),
+            "serve",
+            "--port",
+            str(port),
+            "--rate",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=db.parent,
+    )
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], 60)
+    line = proc.stdout.readline() if ready else ""
+    if "ready in" not in line:
+        proc.kill()
+        raise RuntimeError(f"the daemon did not start: {line!r}")
+    return proc, port, time.perf_counter() - started
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def round_trips(port: int, n: int) -> np.ndarray:
+    """Milliseconds from sending a prompt to receiving its results/end."""
+    times = []
+    with OscClient(port=port) as client:
+        for i in range(n):
+            started = time.perf_counter()
+            replies = client.search(PROMPTS[i % len(PROMPTS)], 10)
+            times.append((time.perf_counter() - started) * 1000)
+            assert replies[-1][0] == "/dirigent/results/end"
+    return np.array(times)
+
+
+def in_process(db: Path, n: int) -> np.ndarray:
+    """Milliseconds of Searcher.rank on the same catalog, in this process (the baseline)."""
+    with Catalog(db, read_only=True) as catalog:
+        searcher = Searcher(catalog, ListenEmbedder(), db.parent / "index")
+        searcher.refresh()
+    times = []
+    for i in range(n):
+        started = time.perf_counter()
+        searcher.rank(PROMPTS[i % len(PROMPTS)], top_k=10)
+        times.append((time.perf_counter() - started) * 1000)
+    return np.array(times)
+
+
+def load_client(port: int, rate: float, seconds: float, out: mp.Queue) -> None:
+    """One paced client: sends at ``rate``/s and matches each results/end to its request
+    (the daemon answers a client in order)."""
+    client = OscClient(port=port)
+    pending: deque[float] = deque()
+    ids: list[int] = []
+    latencies: list[float] = []
+    begin = time.perf_counter()
+    stop_sending, deadline = begin + seconds, begin + seconds + 3.0
+    n = 0
+    while (now := time.perf_counter()) < deadline and (now < stop_sending or pending):
+        due = begin + n / rate
+        if now >= due and now < stop_sending:
+            client.send("/dirigent/search", f"{PROMPTS[n % len(PROMPTS)]} {n % 97}", 10)
+            pending.append(now)
+            n += 1
+            continue
+        wait = (due if now < stop_sending else deadline) - now
+        if select.select([client.sock], [], [], max(0.0, wait))[0]:
+            data = client.sock.recv(65535)
+            at = data.find(END)  # the results themselves are not parsed: a cheap client
+            if at >= 0:
+                ids.append(struct.unpack_from(">i", data, at + len(END) + 8)[0])
+                latencies.append((time.perf_counter() - pending.popleft()) * 1000)
+    out.put((n, ids, latencies))
+    client.close()
+
+
+def load(db: Path) -> None:
+    proc, port, _ = start(db)
+    queue: mp.Queue = mp.Queue()
+    workers = [
+        mp.Process(target=load_client, args=(port, LOAD_RATE / LOAD_CLIENTS, LOAD_SECONDS, queue))
+        for _ in range(LOAD_CLIENTS)
+    ]
+    for w in workers:
+        w.start()
+    results = [queue.get() for _ in workers]
+    for w in workers:
+        w.join()
+    proc.terminate()
+    proc.wait(30)
+    sent = sum(r[0] for r in results)
+    ids = [i for r in results for i in r[1]]
+    latencies = np.array([x for r in results for x in r[2]])
+    with duckdb.connect(str(db), read_only=True) as con:
+        logged = {
+            r[0]
+            for r in con.execute(
+                "SELECT id FROM queries WHERE id IN (SELECT unnest(?))", [ids]
+            ).fetchall()
+        }
+    print(
+        f"\nload: {LOAD_CLIENTS} client processes, {sent / LOAD_SECONDS:.0f} searches/s for "
+        f"{LOAD_SECONDS} s at {db.parent.name} stems"
+    )
+    print(f"{'sent':>8}{'answered':>10}{'lost':>6}{'p50 ms':>9}{'p99 ms':>9}{'in DuckDB':>11}")
+    print(
+        f"{sent:>8}{len(ids):>10}{sent - len(ids):>6}{np.percentile(latencies, 50):>9.2f}"
+        f"{np.percentile(latencies, 99):>9.2f}{len(logged):>11}"
+    )
+
+
+def main() -> None:
+    descriptors, loops = synthetic_library(max(SIZES))
+    print("\nOSC round trip, prompt sent -> /dirigent/results/end received (top 10, listen)")
+    print(
+        f"{'stems':>8}{'cold start s':>14}{'RSS MB':>8}{'OSC p50':>9}{'OSC p99':>9}"
+        f"{'in-process p50':>16}{'p99':>7}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        dbs = {}
+        for n in SIZES:
+            folder = Path(tmp) / str(n)
+            folder.mkdir()
+            dbs[n] = synthetic_catalog(n, folder, descriptors[:n], loops[:n])
+            proc, port, cold = start(dbs[n])
+            try:
+                osc = round_trips(port, N_QUERIES)
+                rss = rss_mb(proc.pid)
+            finally:
+                proc.terminate()
+                proc.wait(30)
+            base = in_process(dbs[n], N_QUERIES)
+            print(
+                f"{n:>8}{cold:>14.2f}{rss:>8.0f}{np.percentile(osc, 50):>9.2f}"
+                f"{np.percentile(osc, 99):>9.2f}{np.percentile(base, 50):>16.2f}"
+                f"{np.percentile(base, 99):>7.2f}"
+            )
+        print(
+            "cold start: from spawning `dirigent serve` to its ready line (Python start-up,\n"
+            "imports, catalog, calibration and memory-mapped index); RSS after the round trips."
+        )
+        load(dbs[max(SIZES)])
+
+
+if __name__ == "__main__":
+    main()
