@@ -24,7 +24,7 @@ demo: $(VENV)/.installed
 	$(BIN)/dirigent --db $(DEMO)/stems.duckdb ingest $(DEMO)/kit
 	$(BIN)/dirigent --db $(DEMO)/stems.duckdb stems
 	$(BIN)/dirigent --db $(DEMO)/stems.duckdb search "dark punchy kick, not distorted" --top-k 5
-	$(BIN)/dirigent --db $(DEMO)/stems.duckdb search "rolling bass loop in A minor" --top-k 5
+	$(BIN)/python scripts/demo_session.py --db $(DEMO)/stems.duckdb
 
 test: $(VENV)/.installed-dev
 	scripts/fetch_liblo_tools.sh .cache/liblo
