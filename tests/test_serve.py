@@ -234,3 +234,33 @@ def test_liblo_tools_as_the_client(served_config: Any) -> None:
     assert len(errors) == 3
     assert '"/dirigent/search"' in errors[0] and "must be a string" in errors[0]
     assert '"/dirigent/nope"' in errors[2] and "unknown address" in errors[2]
+
+
+def test_dirigent_log_reads_while_the_daemon_runs(served_config: Any, cli: Any) -> None:
+    with serving(served_config) as (_, port), OscClient(port=port) as client:
+        client.search("warm pad", 2)
+        time.sleep(2 * FLUSH_S + 0.5)
+        rc, out, err = cli("--db", str(served_config.db), "log", "--last", "3")
+        assert rc == 0, err
+        assert "warm pad" in out
+        assert client.search("kick", 1)[-1][0] == "/dirigent/results/end"  # still serving
+
+
+def test_rescan_ingests_the_library_and_reloads(served_config: Any, tmp_path: Path) -> None:
+    import dataclasses
+
+    from dirigent.daemon import Daemon
+
+    library = tmp_path / "library"
+    noise = np.random.default_rng(3).normal(size=4410)
+    write(library / "hat.wav", 0.5 * noise * np.exp(-np.arange(4410) / 300), 44100)
+    daemon = Daemon(dataclasses.replace(served_config, library=(library,)))
+    try:
+        before = len(daemon.searcher)
+        daemon.rescan()
+        deadline = time.monotonic() + 30
+        while len(daemon.searcher) == before and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(daemon.searcher) == before + 1
+    finally:
+        daemon.close()
