@@ -566,7 +566,11 @@ class Catalog:
         ).fetchnumpy()["descriptors"]
         if column.size != ids.size:
             raise CatalogError(f"{ids.size - column.size} stems have no stored descriptors")
-        return np.stack(column).astype(np.float32) if column.size else np.zeros((0, 0), np.float32)
+        return (
+            np.stack(list(column)).astype(np.float32)
+            if column.size
+            else np.zeros((0, 0), np.float32)
+        )
 
     def vector_matrix(self, backend: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(ids that have a ``backend`` vector, their vectors) among stems ``ids`` (ascending)."""
@@ -578,7 +582,7 @@ class Catalog:
             [backend, ids.tolist()],
         ).fetchnumpy()
         found = table["stem_id"].astype(np.int64)
-        vectors = np.stack(table["vector"]).astype(np.float32) if found.size else None
+        vectors = np.stack(list(table["vector"])).astype(np.float32) if found.size else None
         return found, vectors if vectors is not None else np.zeros((0, 0), np.float32)
 
     def set_features(self, rows: Sequence[tuple[int, int, list[float]]]) -> None:

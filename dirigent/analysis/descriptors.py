@@ -118,7 +118,7 @@ def describe(
     centroid_t = (power @ freqs) / (frame_energy + 1e-12)
     centroid = float(weights @ centroid_t) + 1.0
     cumulative = np.cumsum(spectrum) / spectrum.sum()
-    rolloff = float(freqs[min(np.searchsorted(cumulative, 0.85), freqs.size - 1)]) + 1.0
+    rolloff = float(freqs[min(int(np.searchsorted(cumulative, 0.85)), freqs.size - 1)]) + 1.0
     spread = np.sqrt(np.maximum((power @ freqs**2) / (frame_energy + 1e-12) - centroid_t**2, 0))
     bandwidth = float(weights @ spread) + 1.0
     loud = frame_energy > 1e-6 * frame_energy.max() if frame_energy.max() > 0 else frame_energy > 0
