@@ -12,7 +12,7 @@ from dirigent.errors import ParameterError
 def inside(path: str, roots: Sequence[Path]) -> Path:
     """``path`` resolved, when it lies inside one of ``roots`` (symlinks followed)."""
     if not path or "\x00" in path:
-        raise ParameterError("empty path")
+        raise ParameterError("the path is empty or holds a NUL byte")
     resolved = Path(path).expanduser().resolve()
     if not any(resolved.is_relative_to(r.expanduser().resolve()) for r in roots):
         raise ParameterError(f"{path!r} is outside the library roots")

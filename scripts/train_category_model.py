@@ -36,6 +36,8 @@ MIN_SAMPLES_LEAF = 2
 LAYERS_PER_INSTRUMENT = 3
 SYNTH_PER_CLASS = 50
 SR = 44100
+OTHER_PER_ROUND = 4  # "other" examples per synthesis round: their kinds are many
+TABLE_LENGTHS = (256, 337, 512, 600, 1024, 2048, 2205, 4096, 9600, 19200)  # single-cycle tables
 
 # Sonic Pi sample-name prefixes -> category (longest prefix wins).
 SONIC_PI = {
@@ -183,7 +185,7 @@ def synthesised(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, str, int
         for _ in range(SYNTH_PER_CLASS):
             yield np.atleast_2d(make(rng)), category, SR
     for _ in range(SYNTH_PER_CLASS):
-        for _ in range(2):
+        for _ in range(OTHER_PER_ROUND):
             tone, sr = steady_tone(rng)
             yield np.atleast_2d(tone), "other", sr
         yield np.atleast_2d(keys_chord(rng)), "synth", SR
@@ -224,30 +226,34 @@ def synthesised(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, str, int
 
 
 def steady_tone(rng: np.random.Generator) -> tuple[np.ndarray, int]:
-    """Not an instrument: a short steady tone of a random waveform with no envelope (a synth's
-    oscillator table, a test tone), a control shape (an LFO or trance-gate pattern, unipolar)
-    or a lone impulse, at a random sample rate. Single-cycle tables stored as one slow cycle
-    (2 to 30 Hz) are included."""
+    """Not an instrument: one cycle of a wavetable stored at a table length (the single-cycle
+    packs synths load), a short steady tone with no envelope (an oscillator, a test tone), a
+    control shape (an LFO or trance-gate pattern, unipolar) or a lone impulse."""
     sr = int(rng.choice([44100, 48000, 96000]))
-    f0 = float(np.exp(rng.uniform(np.log(2), np.log(1000))))
-    n = max(16, int(min(rng.uniform(1, 40), f0) * sr / f0))
-    phase = f0 * np.arange(n) / sr
     kind = rng.random()
-    if kind < 0.1:
+    if kind < 0.35:
+        n = int(rng.choice(TABLE_LENGTHS))
+        f0 = sr / n
+    else:
+        f0 = float(np.exp(rng.uniform(np.log(2), np.log(1000))))
+        n = max(16, int(min(rng.uniform(1, 40), f0) * sr / f0))
+    phase = f0 * np.arange(n) / sr
+    harmonics = int(rng.integers(1, 48))
+    tone = sum(
+        rng.normal() / h ** rng.uniform(0.3, 2) * np.sin(2 * np.pi * h * phase + rng.random())
+        for h in range(1, harmonics + 1)
+    )
+    if kind < 0.35 or kind >= 0.65:
+        wave = np.tanh(rng.uniform(1, 6) * tone) if rng.random() < 0.3 else tone
+    elif kind < 0.45:
         wave = np.zeros(n)
         wave[0] = 1.0
-    elif kind < 0.35:
+    else:
         steps = rng.random(int(rng.choice([4, 8, 12, 16]))) < rng.uniform(0.3, 0.8)
         steps[0] = True
         step = np.repeat(steps.astype(float), -(-n // steps.size))[:n]
         shape = [np.ones(n), 1 - np.mod(phase, 1), np.sin(np.pi * np.mod(phase, 1))]
         wave = step * shape[int(rng.integers(3))]
-    else:
-        harmonics = int(rng.integers(1, 24))
-        wave = sum(
-            rng.normal() / h ** rng.uniform(0.5, 2) * np.sin(2 * np.pi * h * phase + rng.random())
-            for h in range(1, harmonics + 1)
-        )
     return np.asarray(wave) / (np.abs(wave).max() + 1e-9) * 0.8, sr
 
 

@@ -186,6 +186,7 @@ class OscServer:
             self.allow = [ipaddress.ip_network(a, strict=False) for a in allow]
         except ValueError as e:
             raise ConfigError(f"allowlist: {e}") from e
+        _quiet_python_osc()
         self.daemon = daemon
         self.reply_port = reply_port
         self.rate = rate
@@ -331,4 +332,7 @@ class _QuietPythonOsc(logging.Filter):
         return "pythonosc" not in record.pathname
 
 
-logging.getLogger().addFilter(_QuietPythonOsc())
+def _quiet_python_osc() -> None:
+    root = logging.getLogger()
+    if not any(isinstance(f, _QuietPythonOsc) for f in root.filters):
+        root.addFilter(_QuietPythonOsc())

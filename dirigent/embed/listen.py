@@ -126,12 +126,14 @@ class ListenEmbedder:
         self.calibration = Calibration.load(path)
 
     def categories(self, vectors: np.ndarray) -> list[str | None]:
-        """The category each vector leans to most (None where nothing stands out)."""
-        block = np.atleast_2d(vectors)[:, : len(CATEGORIES)]
+        """The category each vector leans to most (None where nothing stands out, or where it
+        is most likely no instrument at all: an oscillator table, a click)."""
+        block = np.atleast_2d(vectors)[:, : len(CATEGORIES) + 1]  # the categories, then other
         best = block.argmax(axis=1)
         strength = block.max(axis=1) / np.maximum(np.linalg.norm(vectors, axis=-1), 1e-9)
         return [
-            CATEGORIES[b] if s > MIN_CATEGORY else None for b, s in zip(best, strength, strict=True)
+            CATEGORIES[b] if b < len(CATEGORIES) and s > MIN_CATEGORY else None
+            for b, s in zip(best, strength, strict=True)
         ]
 
     def category_probabilities(self, descriptors: np.ndarray, is_loop: np.ndarray) -> np.ndarray:
