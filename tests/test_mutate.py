@@ -17,9 +17,11 @@ from dirigent.mutate.chain import bar_length
 BPM = 128.0
 
 
-def drum_loop(sr: int) -> np.ndarray:
+def drum_loop(sr: int, lufs: float = -14.0) -> np.ndarray:
+    """Two bars, stereo, at a sample pack's usual loudness."""
     mono = demo_kit.drum_loop(sr=sr, rng=np.random.default_rng(5), bpm=BPM, bars=2, style=2)
-    return np.vstack([mono, np.roll(mono, 32)]).astype(np.float32)
+    y = np.vstack([mono, np.roll(mono, 32)])
+    return (y * 10 ** ((lufs - integrated_loudness(y, sr=sr)) / 20)).astype(np.float32)
 
 
 def true_peak_db(y: np.ndarray) -> float:
@@ -163,3 +165,18 @@ def test_describe_names_what_changed() -> None:
         4, {"pitch": 0.625, "reverse": 1.0, "drive": 0.4, "filter": 0.5}, seed=7, tempo=BPM
     )
     assert m.describe() == "drive40_pitch+3_rev_s7"
+
+
+@pytest.mark.parametrize("name", ["pitch", "filter"])
+def test_a_hot_source_keeps_the_ceiling_before_the_loudness(name: str) -> None:
+    y = drum_loop(48000, lufs=-9.0)  # mastered-loud: the ceiling binds before the match
+    value = 0.0 if name == "pitch" else 1.0
+    out = render(
+        y,
+        sr=48000,
+        mutation=Mutation.of(1, {name: value}, seed=1, tempo=BPM),
+        source_bpm=BPM,
+        is_loop=True,
+    )
+    assert true_peak_db(out) <= -0.3 + 0.01
+    assert abs(integrated_loudness(out, sr=48000) - integrated_loudness(y, sr=48000)) <= 2.5
