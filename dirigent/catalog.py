@@ -135,6 +135,21 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
     """,
     ),
+    (
+        4,
+        """
+        CREATE TABLE mutations (
+            stem_id INTEGER PRIMARY KEY,
+            parent_id INTEGER NOT NULL,
+            params VARCHAR NOT NULL,
+            seed BIGINT NOT NULL,
+            tempo DOUBLE NOT NULL,
+            layer_stem INTEGER,
+            session VARCHAR,
+            rendered_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+    """,
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -766,3 +781,40 @@ class Catalog:
             [session],
         ).fetchall()
         return [(r[0], r[1] or "", r[2], r[3]) for r in rows]
+
+    # --- rendered stems ----------------------------------------------------------------------
+
+    def stem_at(self, path: str) -> dict[str, Any] | None:
+        """The stem a catalogued file holds: id, bpm, key, duration, is_loop."""
+        cursor = self.con.execute(
+            """
+            SELECT s.id, s.bpm, s.key, s.duration, s.is_loop FROM files f
+            JOIN stems s ON s.id = f.stem_id WHERE f.path = ?
+            """,
+            [path],
+        )
+        row = cursor.fetchone()
+        return dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else None
+
+    def add_mutation(
+        self,
+        stem_id: int,
+        parent_id: int,
+        params: str,
+        seed: int,
+        tempo: float,
+        layer_stem: int | None,
+        session: str | None,
+    ) -> None:
+        """Record how a rendered stem was made from its parent (so it re-renders identically)."""
+        self.con.execute(
+            "INSERT OR REPLACE INTO mutations (stem_id, parent_id, params, seed, tempo, "
+            "layer_stem, session) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [stem_id, parent_id, params, seed, tempo, layer_stem, session],
+        )
+
+    def mutation_of(self, stem_id: int) -> dict[str, Any] | None:
+        """How a rendered stem was made, or None for a stem from the library."""
+        cursor = self.con.execute("SELECT * FROM mutations WHERE stem_id = ?", [stem_id])
+        row = cursor.fetchone()
+        return dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else None

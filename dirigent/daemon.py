@@ -6,14 +6,18 @@ from __future__ import annotations
 import ctypes
 import datetime as dt
 import fcntl
+import itertools
 import json
 import logging
 import os
+import queue
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+
+import numpy as np
 
 from dirigent.catalog import Catalog
 from dirigent.config import Config
@@ -21,8 +25,12 @@ from dirigent.embed import load_backend
 from dirigent.embed.base import Embedder
 from dirigent.errors import DirigentError, ParameterError
 from dirigent.event_log import EventLog, Query
+from dirigent.mutate import Mutation
+from dirigent.mutate.chain import check
 from dirigent.paths import inside
 from dirigent.search import MIN_SIMILARITY, Result, Searcher
+from dirigent.studio import Rendered, Request, Source, Studio
+from dirigent.suggest import suggest
 from dirigent.transport import JUMP_BEATS, TransportClock
 
 log = logging.getLogger(__name__)
@@ -30,6 +38,8 @@ log = logging.getLogger(__name__)
 RELOAD_CHECK_S = 1.0  # how often the catalog is checked for changes (ingest, rescan)
 MAX_PROMPT_CHARS = 500
 MAX_TOP_K = 100
+MAX_VARIATIONS = 16
+VARIED_PARAMS = ("pitch", "slice", "stutter", "filter", "drive", "crush", "gate", "transient")
 
 
 class DaemonBusy(DirigentError):
@@ -95,6 +105,13 @@ class Daemon:
         self.clock = TransportClock()
         self.reloads = 0
         self.recent: dict[int, tuple[int, str]] = {}  # stem id -> (query id, prompt) last shown
+        # replies that come later (a render is ready): (client, address, args) for the bridge
+        self.outbox: queue.SimpleQueue[tuple[str, str, tuple[Any, ...]]] = queue.SimpleQueue()
+        self.folder = config.db.parent / "sessions" / self.session
+        self.knobs: dict[str, float] = {}  # the session's mutation knobs (/dirigent/param, MIDI)
+        self.current: tuple[int, int, str] | None = None  # (stem, seed, client) the knobs shape
+        self._seeds = itertools.count(1)
+        self.studio = Studio(self.folder, on_render=self._rendered, on_error=self._render_failed)
         self._stop = threading.Event()
         self._watcher = threading.Thread(target=self._watch, name="dirigent-watch", daemon=True)
         self.log.start()
@@ -238,6 +255,153 @@ class Daemon:
         self.clock.set_signature(numerator, denominator)
         self.log.transport("signature", (float(numerator), float(denominator)), client)
 
+    # --- mutation -----------------------------------------------------------------------------
+
+    def _source(self, stem_id: int) -> Source:
+        searcher = self.searcher
+        if stem_id not in searcher.row_of:
+            raise ParameterError(f"no stem with id {stem_id}")
+        n = searcher.row_of[stem_id]
+        bpm = float(searcher.bpm[n])
+        return Source(
+            stem_id,
+            Path(str(searcher.paths[n])),
+            None if np.isnan(bpm) else bpm,
+            bool(searcher.is_loop[n]),
+        )
+
+    def mutate(
+        self, stem_id: int, params: dict[str, float], *, client: str = "", target: str = ""
+    ) -> Mutation:
+        """Queue a render of a stem with the session's knobs and ``params`` on top; ``seed`` and
+        ``layer_stem`` may be given as parameters too. The render is announced when ready."""
+        params = dict(params)
+        seed = int(params.pop("seed", next(self._seeds)))
+        layer_id = params.pop("layer_stem", None)
+        layer = self._source(int(layer_id)) if layer_id is not None else None
+        mutation = Mutation.of(
+            stem_id,
+            {**self.knobs, **params},
+            seed=seed,
+            tempo=self.clock.tempo,
+            layer_stem=layer.stem_id if layer else None,
+        )
+        source = self._source(stem_id)
+        self.current = (stem_id, seed, client)
+        self.studio.request(
+            Request(mutation, source, layer, client, target or f"{client}/{stem_id}")
+        )
+        return mutation
+
+    def param(self, name: str, value: float, *, client: str = "") -> None:
+        """Set a session knob; the stem the knobs shape re-renders (coalesced, paced)."""
+        check({name: value})
+        self.knobs[name] = float(value)
+        if self.current is not None:
+            stem_id, seed, owner = self.current
+            self.mutate(stem_id, {"seed": seed}, client=owner or client, target="knobs")
+
+    def variations(self, stem_id: int, count: int, *, client: str = "") -> list[Mutation]:
+        """``count`` seeded variants of a stem, each a few knobs turned at random."""
+        if not 1 <= count <= MAX_VARIATIONS:
+            raise ParameterError(f"count={count} must be in 1..{MAX_VARIATIONS}")
+        out = []
+        for _ in range(count):
+            seed = next(self._seeds)
+            rng = np.random.default_rng(seed)
+            names = rng.choice(VARIED_PARAMS, size=int(rng.integers(2, 4)), replace=False)
+            params = {str(n): round(float(rng.uniform(0.15, 0.85)), 2) for n in names}
+            params["seed"] = seed
+            out.append(
+                self.mutate(stem_id, params, client=client, target=f"{client}/{stem_id}/{seed}")
+            )
+        return out
+
+    def _rendered(self, done: Rendered) -> None:
+        """Catalogue a finished render with its parent (on the log thread), then announce it."""
+
+        def job(catalog: Catalog) -> None:
+            from dirigent.ingest import ingest
+
+            ingest([done.path], catalog, self.config)
+            stem = catalog.stem_at(str(done.path))
+            if stem is None:
+                raise ParameterError(f"the render {done.path} could not be catalogued")
+            m = done.request.mutation
+            catalog.add_mutation(
+                stem["id"],
+                m.stem_id,
+                json.dumps(dict(m.params)),
+                m.seed,
+                m.tempo,
+                m.layer_stem,
+                self.session,
+            )
+            launch_beat, _ = self.next_bar()
+            self.outbox.put(
+                (
+                    done.request.client,
+                    "/dirigent/stem/ready",
+                    (
+                        str(done.path),
+                        int(stem["id"]),
+                        float(done.bpm or 0.0),
+                        float(done.bars),
+                        stem["key"] or "",
+                        float(launch_beat),
+                    ),
+                )
+            )
+
+        self.log.submit(job)
+
+    def _render_failed(self, request: Request, reason: str) -> None:
+        self.log.error("/dirigent/mutate", reason, request.client)
+        self.outbox.put((request.client, "/dirigent/error", ("/dirigent/mutate", reason)))
+
+    def suggest(self, stem_id: int, *, top_k: int = 8, client: str = "") -> Answer:
+        """Stems that complete ``stem_id`` (answered like a search)."""
+        if not 1 <= top_k <= MAX_TOP_K:
+            raise ParameterError(f"top_k={top_k} must be in 1..{MAX_TOP_K}")
+        searcher = self.searcher
+        if stem_id not in searcher.row_of:
+            raise ParameterError(f"no stem with id {stem_id}")
+        started = time.perf_counter()
+        liked = [
+            searcher.row_of[i]
+            for events in searcher.feedback_of.values()
+            for i, action in events
+            if action == "like" and i in searcher.row_of
+        ]
+        taste = searcher.vectors[liked].mean(axis=0) if liked else None
+        picks = suggest(
+            row=searcher.row_of[stem_id],
+            categories=searcher.category_column,
+            keys=searcher.keys,
+            bpm=searcher.bpm,
+            is_loop=searcher.is_loop,
+            quality=searcher.quality,
+            vectors=searcher.vectors,
+            taste=taste,
+            top_k=top_k,
+        )
+        results = [searcher.result(rank, row, score) for rank, (row, score) in enumerate(picks, 1)]
+        latency = (time.perf_counter() - started) * 1000
+        query_id = self.log.next_query_id()
+        self.log.query(
+            Query(
+                query_id,
+                f"suggest {stem_id}",
+                json.dumps({"top_k": top_k}),
+                searcher.backend.name,
+                latency,
+                client,
+                tuple((r.rank, r.stem_id, r.score) for r in results),
+                dt.datetime.now(),
+            )
+        )
+        return Answer(query_id, results, latency)
+
     def next_bar(self) -> tuple[float, float]:
         """(beat, seconds from now) of the next bar line."""
         now = self.now()
@@ -263,7 +427,8 @@ class Daemon:
         }
 
     def close(self) -> None:
-        """Stop watching, flush the log, release the lock."""
+        """Stop rendering and watching, flush the log, release the lock."""
+        self.studio.close()
         self._stop.set()
         self._watcher.join(5)
         self.log.close()

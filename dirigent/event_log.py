@@ -55,6 +55,7 @@ class EventLog:
         self._ids: list[range] = []
         self._id_lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="dirigent-log", daemon=True)
         self.written = 0
         self.failures = 0
@@ -106,12 +107,14 @@ class EventLog:
         self._events.put(("error", (self.session, _now(), client, address, reason)))
 
     def submit(self, job: Job) -> None:
-        """Run ``job(catalog)`` on the writer thread at its next turn."""
+        """Run ``job(catalog)`` on the writer thread, at once."""
         self._jobs.put(job)
+        self._wake.set()
 
     def close(self, timeout_s: float = 10.0) -> None:
         """Stop the thread after a last flush (retried while another process holds the file)."""
         self._stop.set()
+        self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout_s)
         else:
@@ -120,8 +123,11 @@ class EventLog:
     # --- the writer thread ------------------------------------------------------------------
 
     def _run(self) -> None:
-        while not self._stop.wait(FLUSH_S):
-            self._turn(final=False)
+        while not self._stop.is_set():
+            self._wake.wait(FLUSH_S)
+            self._wake.clear()
+            if not self._stop.is_set():
+                self._turn(final=False)
         self._turn(final=True)
 
     def _drain(self) -> None:

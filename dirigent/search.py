@@ -376,23 +376,26 @@ class Searcher:
             why = "quality" if query is None else ""
             if explain and query is not None:
                 why = self.backend.explain(query, self.vectors[n])
-            bpm = float(self.bpm[n])
-            results.append(
-                Result(
-                    rank,
-                    stem_id,
-                    str(self.paths[n]),
-                    round(float(score), 4),
-                    self.category(n),
-                    None if np.isnan(bpm) else bpm,
-                    str(self.keys[n]) or None,
-                    round(float(self.duration[n]), 3),
-                    bool(self.is_loop[n]),
-                    why,
-                    stem_id not in self.returned,
-                )
-            )
+            results.append(self.result(rank, n, score, why))
         return results, words, constraints
+
+    def result(self, rank: int, row: int, score: float, why: str = "") -> Result:
+        """Row ``row`` as the ``rank``-th result."""
+        bpm = float(self.bpm[row])
+        stem_id = int(self.ids[row])
+        return Result(
+            rank,
+            stem_id,
+            str(self.paths[row]),
+            round(float(score), 4),
+            self.category(row),
+            None if np.isnan(bpm) else bpm,
+            str(self.keys[row]) or None,
+            round(float(self.duration[row]), 3),
+            bool(self.is_loop[row]),
+            why,
+            stem_id not in self.returned,
+        )
 
     def _candidates(
         self, query: np.ndarray | None, mask: np.ndarray | None, k: int, discover: bool

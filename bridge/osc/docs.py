@@ -33,6 +33,8 @@ def render() -> str:
     ]
     for r in ROUTES:
         args = " ".join(_arg(a) for a in r.args) or "-"
+        if r.rest:
+            args += " [" + " ".join(f"{a.tag}:{a.name}" for a in r.rest) + "]..."
         replies = "<br>".join(f"`{x}`" for x in r.replies) or "-"
         lines.append(f"| `{r.address}` | {args} | {replies} | {r.meaning} |")
     lines += [
@@ -41,7 +43,7 @@ def render() -> str:
         "",
     ]
     for r in ROUTES:
-        for a in r.args:
+        for a in (*r.args, *r.rest):
             lines.append(f"- `{r.address}` `{a.name}`: {a.meaning}")
     lines += [
         "",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
+import queue
 import socket
 import struct
 import threading
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 MAX_PACKET = 8192  # bytes; a prompt is at most 500 characters
 MAX_REPLY = 1400  # bytes per reply datagram: one Ethernet/Wi-Fi frame, no fragments
 BUNDLE_HEAD = b"#bundle\x00" + struct.pack(">Q", 1)  # time tag 1: immediately
+OUTBOX_POLL_S = 0.02  # late replies (renders) wait at most this long for the loop
 MAX_DRAIN = 10_000  # datagrams still answered after SIGTERM
 MAX_CLIENTS = 1024  # remembered senders (oldest forgotten first)
 ACCEPTED_TAGS = frozenset("ifsdhTF")
@@ -89,11 +91,19 @@ def convert(route: Route, params: Sequence[Any]) -> list[Any]:
     """Arguments checked against the route's table row and converted (TouchOSC sends floats
     for everything: a whole float is accepted as an int)."""
     required = sum(not a.optional for a in route.args)
-    if not required <= len(params) <= len(route.args):
+    extra = len(params) - len(route.args)
+    fits = required <= len(params) <= len(route.args) or (
+        route.rest and extra >= 0 and extra % len(route.rest) == 0
+    )
+    if not fits:
         want = " ".join(f"{a.tag}:{a.name}{'?' if a.optional else ''}" for a in route.args)
-        raise TypeError(f"expects ({want or 'no arguments'}), got {len(params)} arguments")
+        if route.rest:
+            want += " [" + " ".join(f"{a.tag}:{a.name}" for a in route.rest) + "]..."
+        raise TypeError(f"expects ({want.strip() or 'no arguments'}), got {len(params)} arguments")
     out = [_check(arg, value) for arg, value in zip(route.args, params, strict=False)]
     out += [a.default for a in route.args[len(params) :]]
+    for i, value in enumerate(params[len(route.args) :]):
+        out.append(_check(route.rest[i % len(route.rest)], value))
     return out
 
 
@@ -291,14 +301,38 @@ class OscServer:
     # --- the socket -------------------------------------------------------------------------
 
     def serve(self, stop: threading.Event) -> None:
-        """Receive, route and reply until ``stop`` is set; then answer what already arrived."""
-        self.sock.settimeout(0.2)
+        """Receive, route and reply until ``stop`` is set; then answer what already arrived.
+        Replies that come later (a render is ready) are sent as they appear in the outbox."""
+        self.sock.settimeout(OUTBOX_POLL_S)
         while not stop.is_set():
             self._once()
+            self.send_later()
         self.sock.setblocking(False)
         for _ in range(MAX_DRAIN):
             if not self._once():
                 break
+        self.send_later()
+
+    def later(self) -> list[tuple[bytes, tuple[str, int]]]:
+        """Datagrams for the daemon's late replies, each to its client's reply port."""
+        out = []
+        while True:
+            try:
+                client, address, args = self.daemon.outbox.get_nowait()
+            except queue.Empty:
+                return out
+            host, _, port = client.rpartition(":")
+            known = self.clients.get((host, int(port))) if port.isdigit() else None
+            dest = (host or "127.0.0.1", known.reply_port if known else self.reply_port)
+            out.append((encode(address, args), dest))
+
+    def send_later(self) -> None:
+        """Send what :meth:`later` gives."""
+        for payload, dest in self.later():
+            try:
+                self.sock.sendto(payload, dest)
+            except OSError:
+                self.stats.send_failures += 1
 
     def _once(self) -> bool:
         """Serve one datagram; False when none was waiting."""

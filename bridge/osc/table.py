@@ -46,6 +46,7 @@ class Route:
     replies: tuple[str, ...]
     meaning: str
     handler: Callable[..., list[Reply]] = field(repr=False, compare=False)
+    rest: tuple[Arg, ...] = ()  # a group that may repeat after ``args`` (name/value pairs)
 
 
 def ping(ctx: Context) -> list[Reply]:
@@ -93,6 +94,26 @@ def _results(answer: Any) -> list[Reply]:
         )
     )
     return replies
+
+
+def mutate(ctx: Context, stem_id: int, *pairs: Any) -> list[Reply]:
+    params = dict(zip(pairs[::2], pairs[1::2], strict=True))
+    mutation = ctx.daemon.mutate(stem_id, params, client=ctx.client)
+    return [(f"{PREFIX}/mutate/queued", (stem_id, mutation.describe()))]
+
+
+def param(ctx: Context, name: str, value: float) -> list[Reply]:
+    ctx.daemon.param(name, value, client=ctx.client)
+    return [(f"{PREFIX}/param/ok", (name, value))]
+
+
+def variations(ctx: Context, stem_id: int, count: int) -> list[Reply]:
+    made = ctx.daemon.variations(stem_id, count, client=ctx.client)
+    return [(f"{PREFIX}/variations/queued", (stem_id, len(made)))]
+
+
+def suggest(ctx: Context, stem_id: int, top_k: int) -> list[Reply]:
+    return _results(ctx.daemon.suggest(stem_id, top_k=top_k, client=ctx.client))
 
 
 def like(ctx: Context, stem_id: int) -> list[Reply]:
@@ -175,6 +196,45 @@ ROUTES: tuple[Route, ...] = (
         ),
         "More like this: stems that sound like the example.",
         more_like,
+    ),
+    Route(
+        f"{PREFIX}/mutate",
+        (STEM,),
+        (
+            f"{PREFIX}/mutate/queued i:stem_id s:name",
+            f"{PREFIX}/stem/ready s:path i:stem_id f:bpm f:bars s:key f:launch_beat (later)",
+        ),
+        "Render a new stem from this one with the session's knobs and the given parameters "
+        "(0..1; also seed and layer_stem); it is catalogued with its parent and announced.",
+        mutate,
+        rest=(Arg("s", "param", "a parameter name"), Arg("f", "value", "its value")),
+    ),
+    Route(
+        f"{PREFIX}/param",
+        (Arg("s", "name", "a mutation parameter"), Arg("f", "value", "0..1")),
+        (f"{PREFIX}/param/ok s:name f:value",),
+        "Turn a session knob; the stem it shapes re-renders (coalesced, paced).",
+        param,
+    ),
+    Route(
+        f"{PREFIX}/variations",
+        (STEM, Arg("i", "count", "variants wanted, 1..16")),
+        (
+            f"{PREFIX}/variations/queued i:stem_id i:count",
+            f"{PREFIX}/stem/ready ... (one per variant, when rendered)",
+        ),
+        "Seeded variants of a stem, each with a few knobs turned.",
+        variations,
+    ),
+    Route(
+        f"{PREFIX}/suggest",
+        (STEM, Arg("i", "top_k", "suggestions wanted, 1..100", optional=True, default=8)),
+        (
+            f"{PREFIX}/result i:rank s:path f:score s:category i:stem_id (one per hit)",
+            f"{PREFIX}/results/end i:query_id i:count f:latency_ms",
+        ),
+        "Stems that complete this one (a bass for a kick, ...), in a compatible key and tempo.",
+        suggest,
     ),
     Route(
         f"{PREFIX}/like",

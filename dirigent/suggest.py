@@ -1,0 +1,94 @@
+"""Suggestions: stems that complete a stem (a bass and hats for a kick, a kick for a bassline),
+in a compatible key and tempo, leaning toward what the user liked."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dirigent.analysis.tonality import PITCH_CLASSES
+
+# what each category calls for, most wanted first
+COMPLEMENTS: dict[str, tuple[str, ...]] = {
+    "kick": ("bass", "hihat", "clap", "perc"),
+    "snare": ("kick", "hihat", "bass"),
+    "clap": ("kick", "hihat", "bass"),
+    "hihat": ("kick", "bass", "perc"),
+    "cymbal": ("kick", "hihat", "bass"),
+    "tom": ("kick", "hihat", "perc"),
+    "perc": ("kick", "hihat", "bass"),
+    "drums": ("bass", "synth", "pad"),
+    "bass": ("kick", "hihat", "synth", "pad"),
+    "synth": ("bass", "kick", "pad"),
+    "pad": ("bass", "kick", "synth"),
+    "fx": ("kick", "bass", "pad"),
+    "vocal": ("kick", "bass", "pad"),
+}
+DEFAULT = ("kick", "bass", "hihat", "synth")
+TEMPO_TOLERANCE = 0.03
+
+
+def _pitch_and_mode(key: str) -> tuple[int, bool] | None:
+    minor = key.endswith("m")
+    root = key[:-1] if minor else key
+    if root not in PITCH_CLASSES:
+        return None
+    return PITCH_CLASSES.index(root), minor
+
+
+def compatible_keys(a: str | None, b: str | None) -> bool:
+    """Keys that mix (the neighbours on the Camelot wheel): the same key, its relative
+    major/minor, or a fifth up or down in the same mode. Unknown keys mix with anything."""
+    if not a or not b:
+        return True
+    pa, pb = _pitch_and_mode(a), _pitch_and_mode(b)
+    if pa is None or pb is None:
+        return True
+    (ra, minor_a), (rb, minor_b) = pa, pb
+    if minor_a == minor_b:
+        return (ra - rb) % 12 in (0, 5, 7)
+    minor_root, major_root = (ra, rb) if minor_a else (rb, ra)
+    return (minor_root + 3) % 12 == major_root
+
+
+def compatible_tempi(a: float | None, b: float | None) -> bool:
+    """Tempi that lock: equal within 3 %, or half/double time. Unknown tempi lock."""
+    if not a or not b or np.isnan(a) or np.isnan(b):
+        return True
+    return any(abs(a * f - b) <= TEMPO_TOLERANCE * b for f in (0.5, 1.0, 2.0))
+
+
+def suggest(
+    *,
+    row: int,
+    categories: np.ndarray,
+    keys: np.ndarray,
+    bpm: np.ndarray,
+    is_loop: np.ndarray,
+    quality: np.ndarray,
+    vectors: np.ndarray,
+    taste: np.ndarray | None,
+    top_k: int,
+) -> list[tuple[int, float]]:
+    """(row, score) of up to ``top_k`` complements of stem ``row``, taking the wanted
+    categories in turn; within one, rows that match the user's ``taste`` (the mean vector of
+    liked stems) and have good quality come first."""
+    wanted = COMPLEMENTS.get(str(categories[row]), DEFAULT)
+    score = 0.5 * quality + (vectors @ taste if taste is not None else 0.0)
+    picks: dict[str, list[int]] = {}
+    for category in wanted:
+        rows = np.flatnonzero(categories == category)
+        rows = [
+            r
+            for r in rows
+            if r != row
+            and compatible_keys(str(keys[row]) or None, str(keys[r]) or None)
+            and (not (is_loop[row] and is_loop[r]) or compatible_tempi(bpm[row], bpm[r]))
+        ]
+        picks[category] = sorted(rows, key=lambda r: -score[r])
+    out: list[tuple[int, float]] = []
+    while len(out) < top_k and any(picks.values()):
+        for category in wanted:
+            if picks[category] and len(out) < top_k:
+                r = picks[category].pop(0)
+                out.append((r, float(score[r])))
+    return out

@@ -1,0 +1,125 @@
+"""Mutations over OSC: rendered into the session folder, catalogued with their parent,
+announced with /dirigent/stem/ready; knob floods coalesce; variations and suggestions."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import soundfile as sf
+from pythonosc.osc_packet import OscPacket
+
+from bridge.osc.server import OscServer, encode
+from dirigent.catalog import Catalog
+
+CLIENT = ("127.0.0.1", 50000)
+
+
+def decode(out: list[tuple[bytes, tuple[str, int]]]) -> list[tuple[str, list[Any]]]:
+    return [(m.message.address, m.message.params) for d, _ in out for m in OscPacket(d).messages]
+
+
+@pytest.fixture
+def server(daemon: Any) -> Any:
+    s = OscServer(daemon, host="127.0.0.1", port=0, reply_port=9001, rate=0)
+    yield s
+    s.close()
+
+
+def ask(server: OscServer, address: str, *args: Any) -> list[tuple[str, list[Any]]]:
+    return decode(server.handle(encode(address, args), CLIENT))
+
+
+def wait_ready(server: OscServer, count: int = 1, timeout_s: float = 30.0) -> list[list[Any]]:
+    """The next ``count`` /dirigent/stem/ready announcements (errors fail the test)."""
+    got: list[list[Any]] = []
+    deadline = time.monotonic() + timeout_s
+    while len(got) < count and time.monotonic() < deadline:
+        for address, args in decode(server.later()):
+            assert address == "/dirigent/stem/ready", (address, args)
+            got.append(args)
+        time.sleep(0.02)
+    assert len(got) == count, f"{len(got)} of {count} renders announced"
+    return got
+
+
+def stem_of(daemon: Any, name: str) -> int:
+    return next(
+        int(i)
+        for i, p in zip(daemon.searcher.ids, daemon.searcher.paths, strict=True)
+        if name in str(p)
+    )
+
+
+def test_a_mutation_is_rendered_catalogued_and_announced(server: OscServer, daemon: Any) -> None:
+    loop = stem_of(daemon, "Bassline_01")  # 124 BPM in Am
+    ask(server, "/dirigent/transport/tempo", 130.0)
+    [(address, (stem, name))] = ask(server, "/dirigent/mutate", loop, "stretch", 1.0, "drive", 0.4)
+    assert address == "/dirigent/mutate/queued" and stem == loop and "130bpm" in name
+    [(path, new_id, bpm, bars, key, launch)] = wait_ready(server)
+    rendered = Path(path)
+    assert rendered.parent == daemon.folder and rendered.name.endswith(f"__{name}.wav")
+    info = sf.info(rendered)
+    assert info.subtype == "PCM_24" and info.channels >= 1
+    assert bpm == pytest.approx(130.0) and bars == pytest.approx(round(bars))
+    assert launch % 4 == 0
+    with Catalog(daemon.config.db, read_only=True) as catalog:
+        made = catalog.mutation_of(new_id)
+        assert made is not None and made["parent_id"] == loop and made["tempo"] == 130.0
+    assert key == "" or key.endswith("m") or key  # the analysis may name a key
+
+
+def test_a_knob_flood_coalesces_and_the_last_value_wins(server: OscServer, daemon: Any) -> None:
+    kick = stem_of(daemon, "Kick_01")
+    ask(server, "/dirigent/mutate", kick)
+    wait_ready(server)
+    renders_before = daemon.studio.renders
+    for i in range(200):
+        assert (
+            ask(server, "/dirigent/param", "filter", 0.3 + i * 0.001)[0][0] == "/dirigent/param/ok"
+        )
+    ready = []
+    deadline = time.monotonic() + 20
+    while daemon.studio.waiting or time.monotonic() < deadline - 18:
+        ready += decode(server.later())
+        time.sleep(0.05)
+    time.sleep(1.0)
+    ready += decode(server.later())
+    renders = daemon.studio.renders - renders_before
+    assert 1 <= renders <= 10, renders  # 200 moves, a handful of renders
+    assert daemon.studio.coalesced >= 150
+    assert "filter50" in ready[-1][1][0]  # the last value: 0.499 -> 50
+
+
+def test_variations_are_seeded_and_distinct(server: OscServer, daemon: Any) -> None:
+    hat = stem_of(daemon, "Closed_Hat_01")
+    assert ask(server, "/dirigent/variations", hat, 3) == [
+        ("/dirigent/variations/queued", [hat, 3])
+    ]
+    paths = {args[0] for args in wait_ready(server, 3)}
+    assert len(paths) == 3
+
+
+def test_suggestions_complete_a_kick(server: OscServer, daemon: Any) -> None:
+    kick = stem_of(daemon, "Kick_02")
+    replies = ask(server, "/dirigent/suggest", kick, 6)
+    assert replies[-1][0] == "/dirigent/results/end" and replies[-1][1][1] == 6
+    categories = [args[3] for _, args in replies[:-1]]
+    assert categories[0] == "bass" and "hihat" in categories and "kick" not in categories
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        ((999999,), "no stem with id 999999"),
+        ((1, "wobble", 0.5), "unknown parameter 'wobble'"),
+        ((1, "drive", 2.0), "drive=2.0"),
+        ((1, "drive"), "expects (i:stem_id [s:param f:value]...)"),
+        ((1, 0.5, "drive"), "param must be a string"),
+    ],
+)
+def test_bad_mutations_are_refused(server: OscServer, args: tuple[Any, ...], reason: str) -> None:
+    [(address, (where, why))] = ask(server, "/dirigent/mutate", *args)
+    assert address == "/dirigent/error" and where == "/dirigent/mutate" and reason in why
