@@ -170,6 +170,13 @@ SETTINGS: tuple[Setting, ...] = (
         "messages per second per client (0: no limit)",
     ),
     Setting(
+        "audio_device",
+        "DIRIGENT_AUDIO_DEVICE",
+        lambda v: str(v).strip(),
+        "",
+        "live playback output: a device name or index, '' for the default, 'file' for none",
+    ),
+    Setting(
         "stream_above_s",
         "DIRIGENT_STREAM_ABOVE_S",
         _positive_float,
@@ -197,6 +204,7 @@ class Config:
     osc_reply_port: int
     osc_allow: tuple[str, ...]
     osc_rate: float
+    audio_device: str
     stream_above_s: float
     categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)

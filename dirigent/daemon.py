@@ -27,7 +27,9 @@ from dirigent.errors import DirigentError, ParameterError
 from dirigent.event_log import EventLog, Query
 from dirigent.mutate import Mutation
 from dirigent.mutate.chain import check
+from dirigent.mutate.transforms import resample
 from dirigent.paths import inside
+from dirigent.playback import Sink
 from dirigent.search import MIN_SIMILARITY, Result, Searcher
 from dirigent.studio import Rendered, Request, Source, Studio
 from dirigent.suggest import suggest
@@ -39,6 +41,7 @@ RELOAD_CHECK_S = 1.0  # how often the catalog is checked for changes (ingest, re
 MAX_PROMPT_CHARS = 500
 MAX_TOP_K = 100
 MAX_VARIATIONS = 16
+PLAYBACK_SR = 44100
 VARIED_PARAMS = ("pitch", "slice", "stutter", "filter", "drive", "crush", "gate", "transient")
 
 
@@ -112,6 +115,7 @@ class Daemon:
         self.current: tuple[int, int, str] | None = None  # (stem, seed, client) the knobs shape
         self._seeds = itertools.count(1)
         self.studio = Studio(self.folder, on_render=self._rendered, on_error=self._render_failed)
+        self.sink: Sink | None = None  # opened on the first /dirigent/play
         self._stop = threading.Event()
         self._watcher = threading.Thread(target=self._watch, name="dirigent-watch", daemon=True)
         self.log.start()
@@ -402,6 +406,38 @@ class Daemon:
         )
         return Answer(query_id, results, latency)
 
+    # --- live playback ------------------------------------------------------------------------
+
+    def launch(
+        self, stem_id: int, *, loop: int = -1, slot: str = "main", client: str = ""
+    ) -> tuple[float, float]:
+        """Start a stem on the next bar (looping if it is a loop, unless ``loop`` is 0 or 1);
+        returns (beat, seconds from now) of the launch."""
+        from dirigent.playback import Player, open_output
+        from dirigent.studio import load
+
+        source = self._source(stem_id)
+        y, sr = load(source)
+        if self.sink is None:
+            self.sink = open_output(
+                Player(sr=PLAYBACK_SR), device=self.config.audio_device, folder=self.folder
+            )
+        player = self.sink.player
+        if sr != player.sr:
+            y = resample(y, factor=player.sr / sr)
+        now = self.now()
+        beat, at = self.clock.next_bar(now)
+        looping = source.is_loop if loop not in (0, 1) else bool(loop)
+        player.schedule(y, start=self.sink.sample_at(at), loop=looping, slot=slot or "main")
+        self.log.transport("launch", (float(stem_id), beat), client)
+        return beat, at - now
+
+    def stop_playback(self, *, client: str = "") -> None:
+        """Fade out everything playing."""
+        if self.sink is not None:
+            self.sink.player.stop()
+        self.log.transport("stop", (), client)
+
     def next_bar(self) -> tuple[float, float]:
         """(beat, seconds from now) of the next bar line."""
         now = self.now()
@@ -429,6 +465,8 @@ class Daemon:
     def close(self) -> None:
         """Stop rendering and watching, flush the log, release the lock."""
         self.studio.close()
+        if self.sink is not None:
+            self.sink.close()
         self._stop.set()
         self._watcher.join(5)
         self.log.close()

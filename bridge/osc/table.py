@@ -116,6 +116,16 @@ def suggest(ctx: Context, stem_id: int, top_k: int) -> list[Reply]:
     return _results(ctx.daemon.suggest(stem_id, top_k=top_k, client=ctx.client))
 
 
+def launch(ctx: Context, stem_id: int, loop: int, slot: str) -> list[Reply]:
+    beat_at, in_s = ctx.daemon.launch(stem_id, loop=loop, slot=slot, client=ctx.client)
+    return [(f"{PREFIX}/play/scheduled", (stem_id, float(beat_at), float(in_s)))]
+
+
+def stop(ctx: Context) -> list[Reply]:
+    ctx.daemon.stop_playback(client=ctx.client)
+    return [(f"{PREFIX}/stop/ok", ())]
+
+
 def like(ctx: Context, stem_id: int) -> list[Reply]:
     query_id = ctx.daemon.feedback(stem_id, "like", client=ctx.client)
     return [(f"{PREFIX}/feedback/ok", (stem_id, "like", query_id or 0))]
@@ -236,6 +246,18 @@ ROUTES: tuple[Route, ...] = (
         "Stems that complete this one (a bass for a kick, ...), in a compatible key and tempo.",
         suggest,
     ),
+    Route(
+        f"{PREFIX}/play",
+        (
+            STEM,
+            Arg("i", "loop", "1 loop, 0 once, -1 as the stem is", optional=True, default=-1),
+            Arg("s", "slot", "a slot replaces what played in it", optional=True, default="main"),
+        ),
+        (f"{PREFIX}/play/scheduled i:stem_id f:beat f:seconds_from_now",),
+        "Play a stem through the daemon's output from the next bar (crossfading the slot).",
+        launch,
+    ),
+    Route(f"{PREFIX}/stop", (), (f"{PREFIX}/stop/ok",), "Fade out all playback.", stop),
     Route(
         f"{PREFIX}/like",
         (STEM,),

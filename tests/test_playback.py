@@ -1,0 +1,116 @@
+"""Live playback: launches land on bar lines to the sample (file sink, simulated transport at
+128 BPM), loops loop, a replaced slot crossfades, and no sound card means a file sink."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+from dirigent.playback import FileSink, Player, open_output
+from dirigent.transport import TransportClock
+
+SR = 44100
+BPM = 128.0
+
+
+def click(n: int = 2000) -> np.ndarray:
+    y = np.zeros((2, n), dtype=np.float32)
+    y[:, 0] = 0.9
+    y[:, 1:200] = 0.3
+    return y
+
+
+def test_every_launch_lands_on_a_bar_line(tmp_path: Path, rng: np.random.Generator) -> None:
+    t0 = 1000.0  # the sink's stream started at this monotonic time
+    clock = TransportClock()
+    clock.set_tempo(BPM, now=t0 + 0.3)
+    clock.set_beat(0.0, now=t0 + 0.3)
+    clock.set_playing(True, now=t0 + 0.3)
+    player = Player(sr=SR)
+    sink = FileSink(player, tmp_path, t0=t0, realtime=False)
+    expected = []
+    now = t0 + 0.3
+    for i in range(12):
+        now += float(rng.uniform(1.9, 3.7))  # one request a bar or two apart, at odd moments
+        clock.set_beat(clock.beat_at(now) + float(rng.normal(0, 0.01)), now=now)
+        sink.advance(max(0, sink.sample_at(now) - player.position))
+        beat, at = clock.next_bar(now)
+        player.schedule(click(), start=sink.sample_at(at), loop=False, slot=f"s{i}")
+        expected.append((beat, at))
+    sink.advance(SR * 3)
+    sink.close()
+    launches = [
+        json.loads(line) for line in (tmp_path / "playback.launches.jsonl").read_text().splitlines()
+    ]
+    audio, sr = sf.read(tmp_path / "playback.wav", always_2d=True)
+    assert sr == SR and len(launches) == 12
+    for launch, (beat, at) in zip(launches, expected, strict=True):
+        assert beat % 4 == 0  # a bar line (4/4)
+        assert abs(t0 + launch["sample"] / SR - at) <= 0.001  # started within 1 ms of it
+        onset = launch["sample"]
+        assert audio[onset, 0] > 0.8 and np.abs(audio[onset - 50 : onset, 0]).max() < 1e-3
+
+
+def test_a_loop_loops_and_a_replaced_slot_crossfades(tmp_path: Path) -> None:
+    player = Player(sr=SR)
+    sink = FileSink(player, tmp_path, t0=0.0, realtime=False)
+    t = np.arange(SR // 2) / SR
+    a = np.vstack([0.5 * np.sin(2 * np.pi * 200 * t)] * 2).astype(np.float32)
+    b = np.vstack([0.5 * np.sin(2 * np.pi * 300 * t + 0.7)] * 2).astype(np.float32)
+    player.schedule(a, start=1000, loop=True)
+    player.schedule(b, start=1000 + 3 * SR // 2, loop=True)
+    sink.advance(3 * SR)
+    sink.close()
+    audio, _ = sf.read(tmp_path / "playback.wav", always_2d=True)
+    left = audio[:, 0]
+    assert np.abs(left[:1000]).max() == 0  # silent until the launch
+    np.testing.assert_allclose(
+        left[1000 + SR // 2 : 1000 + SR], left[1000 : 1000 + SR // 2], atol=1e-4
+    )
+    assert np.abs(np.diff(left)).max() < 0.05  # no step anywhere, the switch included
+    after = left[1000 + 3 * SR // 2 + 1000 : 1000 + 3 * SR // 2 + 1000 + 4410]
+    peak_hz = np.argmax(np.abs(np.fft.rfft(after))) * SR / after.size
+    assert abs(peak_hz - 300) < 15  # only the new stem after the crossfade
+
+
+def test_no_sound_card_means_the_file_sink(tmp_path: Path) -> None:
+    sink = open_output(Player(sr=SR), device="", folder=tmp_path)  # no PortAudio here
+    try:
+        assert isinstance(sink, FileSink)
+        started = sink.player.position
+        time.sleep(0.3)
+        assert sink.player.position - started > SR * 0.1  # it plays in real time
+    finally:
+        sink.close()
+    assert (tmp_path / "playback.wav").stat().st_size > 0
+
+
+def test_play_over_osc_starts_on_the_next_bar(daemon: Any) -> None:
+    from pythonosc.osc_packet import OscPacket
+
+    from bridge.osc.server import OscServer, encode
+
+    server = OscServer(daemon, port=0, rate=0)
+    try:
+
+        def ask(address: str, *args: Any) -> list[Any]:
+            out = server.handle(encode(address, args), ("127.0.0.1", 5000))
+            return [
+                (m.message.address, m.message.params) for d, _ in out for m in OscPacket(d).messages
+            ]
+
+        ask("/dirigent/transport/tempo", BPM)
+        ask("/dirigent/transport/beat", 1.5)
+        ask("/dirigent/transport/play", 1)
+        stem = int(daemon.searcher.ids[0])
+        [(address, (played, beat, seconds))] = ask("/dirigent/play", stem)
+        assert address == "/dirigent/play/scheduled" and played == stem
+        assert beat == 4.0 and 0 < seconds <= 2.5 * 60 / BPM + 0.05
+        assert ask("/dirigent/stop") == [("/dirigent/stop/ok", [])]
+    finally:
+        server.close()
