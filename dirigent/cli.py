@@ -304,6 +304,15 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     except BaseException:
         daemon.close()
         raise
+    if config.midi_input:
+        from bridge.midi import mapping as midi_map
+        from bridge.midi.controller import MidiController
+        from bridge.midi.ports import PortKeeper
+
+        controller = MidiController(daemon, midi_map.load(config.midi_map))
+        keeper = PortKeeper(config.midi_input, controller.handle)
+        threading.Thread(target=controller.run, args=(stop,), daemon=True).start()
+        threading.Thread(target=keeper.run, args=(stop,), daemon=True).start()
     status = daemon.status()
     print(
         f"dirigent serve: ready in {daemon.ready_s:.2f} s: {status['stems']} stems "
@@ -453,6 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow", action="append", metavar="ADDRESS", help="allowed client (repeatable)"
     )
     p.add_argument("--rate", type=float, help="messages per second per client (0: no limit)")
+    p.add_argument("--midi", metavar="PORT", help="MIDI controller input ('virtual': a new port)")
     p = add("log", cmd_log, "the latest logged queries")
     p.add_argument("--last", type=int, default=20)
     p.add_argument("--json", action="store_true")
@@ -478,6 +488,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "osc_reply_port": getattr(args, "reply_port", None),
             "osc_allow": getattr(args, "allow", None),
             "osc_rate": getattr(args, "rate", None),
+            "midi_input": getattr(args, "midi", None),
         }
         config = load_config(flags=flags)
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

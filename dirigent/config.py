@@ -177,6 +177,20 @@ SETTINGS: tuple[Setting, ...] = (
         "live playback output: a device name or index, '' for the default, 'file' for none",
     ),
     Setting(
+        "midi_input",
+        "DIRIGENT_MIDI_INPUT",
+        lambda v: str(v).strip(),
+        "",
+        "MIDI controller input (a port name or part of it; 'virtual': a port named Dirigent)",
+    ),
+    Setting(
+        "midi_map",
+        "DIRIGENT_MIDI_MAP",
+        _path,
+        Path("midi.toml"),
+        "MIDI mapping file (TOML; MIDI learn writes it)",
+    ),
+    Setting(
         "stream_above_s",
         "DIRIGENT_STREAM_ABOVE_S",
         _positive_float,
@@ -205,6 +219,8 @@ class Config:
     osc_allow: tuple[str, ...]
     osc_rate: float
     audio_device: str
+    midi_input: str
+    midi_map: Path
     stream_above_s: float
     categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)

@@ -25,7 +25,7 @@ from dirigent.embed import load_backend
 from dirigent.embed.base import Embedder
 from dirigent.errors import DirigentError, ParameterError
 from dirigent.event_log import EventLog, Query
-from dirigent.mutate import Mutation
+from dirigent.mutate import PARAMS, Mutation
 from dirigent.mutate.chain import check
 from dirigent.mutate.transforms import resample
 from dirigent.paths import inside
@@ -116,6 +116,9 @@ class Daemon:
         self._seeds = itertools.count(1)
         self.studio = Studio(self.folder, on_render=self._rendered, on_error=self._render_failed)
         self.sink: Sink | None = None  # opened on the first /dirigent/play
+        self.last_results: list[int] = []  # the latest answer's stems: what MIDI pads play
+        self.learning: str | None = None  # a parameter waiting for the next moved control
+        self._learner = ""
         self._stop = threading.Event()
         self._watcher = threading.Thread(target=self._watch, name="dirigent-watch", daemon=True)
         self.log.start()
@@ -222,6 +225,7 @@ class Daemon:
                 dt.datetime.now(),
             )
         )
+        self.last_results = [r.stem_id for r in results]
         for r in results:
             self.recent[r.stem_id] = (query_id, logged_as)
         searcher.returned.update(r.stem_id for r in results)
@@ -390,6 +394,7 @@ class Daemon:
             top_k=top_k,
         )
         results = [searcher.result(rank, row, score) for rank, (row, score) in enumerate(picks, 1)]
+        self.last_results = [r.stem_id for r in results]
         latency = (time.perf_counter() - started) * 1000
         query_id = self.log.next_query_id()
         self.log.query(
@@ -437,6 +442,19 @@ class Daemon:
         if self.sink is not None:
             self.sink.player.stop()
         self.log.transport("stop", (), client)
+
+    # --- MIDI learn ---------------------------------------------------------------------------
+
+    def midi_learn(self, param: str, *, client: str = "") -> None:
+        """Bind ``param`` to the next control moved on the MIDI controller."""
+        if param not in PARAMS:
+            raise ParameterError(f"unknown parameter {param!r} (known: {', '.join(PARAMS)})")
+        self.learning, self._learner = param, client
+
+    def learned(self, param: str, channel: int, control: int) -> None:
+        """The MIDI bridge bound a control: tell whoever asked."""
+        self.learning = None
+        self.outbox.put((self._learner, "/dirigent/midi/learned", (param, channel, control)))
 
     def next_bar(self) -> tuple[float, float]:
         """(beat, seconds from now) of the next bar line."""

@@ -126,6 +126,11 @@ def stop(ctx: Context) -> list[Reply]:
     return [(f"{PREFIX}/stop/ok", ())]
 
 
+def midi_learn(ctx: Context, param: str) -> list[Reply]:
+    ctx.daemon.midi_learn(param, client=ctx.client)
+    return [(f"{PREFIX}/midi/learn/armed", (param,))]
+
+
 def like(ctx: Context, stem_id: int) -> list[Reply]:
     query_id = ctx.daemon.feedback(stem_id, "like", client=ctx.client)
     return [(f"{PREFIX}/feedback/ok", (stem_id, "like", query_id or 0))]
@@ -258,6 +263,16 @@ ROUTES: tuple[Route, ...] = (
         launch,
     ),
     Route(f"{PREFIX}/stop", (), (f"{PREFIX}/stop/ok",), "Fade out all playback.", stop),
+    Route(
+        f"{PREFIX}/midi/learn",
+        (Arg("s", "param", "the mutation parameter the next moved control will turn"),),
+        (
+            f"{PREFIX}/midi/learn/armed s:param",
+            f"{PREFIX}/midi/learned s:param i:channel i:control (when a control moves)",
+        ),
+        "MIDI learn: the next control moved is bound (and saved to the mapping file).",
+        midi_learn,
+    ),
     Route(
         f"{PREFIX}/like",
         (STEM,),
