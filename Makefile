@@ -11,11 +11,11 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e '.[map]'
 	touch $@
 
 $(VENV)/.installed-dev: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[dev,clap]'
+	$(BIN)/pip install --quiet -e '.[dev,clap,demucs]'
 	touch $@
 
 demo: $(VENV)/.installed
@@ -34,6 +34,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_search.py
 	$(BIN)/python benchmarks/bench_osc.py
+	$(BIN)/python benchmarks/bench_mutate.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check dirigent bridge tests benchmarks scripts

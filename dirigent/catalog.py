@@ -150,6 +150,18 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
     """,
     ),
+    (
+        5,
+        """
+        CREATE TABLE separations (
+            stem_id INTEGER PRIMARY KEY,
+            track VARCHAR NOT NULL,
+            source VARCHAR NOT NULL,
+            model VARCHAR NOT NULL,
+            separated_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+    """,
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -818,3 +830,18 @@ class Catalog:
         cursor = self.con.execute("SELECT * FROM mutations WHERE stem_id = ?", [stem_id])
         row = cursor.fetchone()
         return dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else None
+
+    def add_separation(self, stem_id: int, track: str, source: str, model: str) -> None:
+        """Record that a stem is the ``source`` part of ``track`` (separated by ``model``)."""
+        self.con.execute(
+            "INSERT OR REPLACE INTO separations (stem_id, track, source, model) "
+            "VALUES (?, ?, ?, ?)",
+            [stem_id, track, source, model],
+        )
+
+    def separations_of(self, track: str) -> dict[str, int]:
+        """The stems separated from ``track``: source -> stem id."""
+        rows = self.con.execute(
+            "SELECT source, stem_id FROM separations WHERE track = ?", [track]
+        ).fetchall()
+        return {str(source): int(stem_id) for source, stem_id in rows}

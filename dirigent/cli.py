@@ -279,6 +279,30 @@ def cmd_models_pull(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_separate(config: Config, args: argparse.Namespace) -> int:
+    """Split full tracks into drums, bass, other and vocals with Demucs; catalogue the stems."""
+    from dirigent.ingest import ingest
+    from dirigent.separate import load_separator, separate_track
+
+    model = load_separator(config.models, args.model)
+    out_root = Path(args.out) if args.out else config.db.parent / "separated"
+    with _open(config, read_only=False) as catalog:
+        for track in map(Path, args.tracks):
+            if not track.is_file():
+                raise ParameterError(f"{track} is not a file")
+            done = separate_track(model, track, out_root / track.stem)
+            ingest(list(done.stems.values()), catalog, config)
+            for source, path in done.stems.items():
+                stem = catalog.stem_at(os.path.abspath(path))
+                if stem is not None:
+                    catalog.add_separation(stem["id"], os.path.abspath(track), source, args.model)
+            print(
+                f"{_display_path(str(track))}: {done.seconds:.1f} s -> "
+                + ", ".join(f"{s} {_display_path(str(p))}" for s, p in done.stems.items())
+            )
+    return 0
+
+
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     """Run the daemon until SIGINT or SIGTERM."""
     import signal
@@ -454,6 +478,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = models_sub.add_parser("pull", help="download a CLAP checkpoint (needs a network)")
     p.add_argument("name", help="e.g. larger_clap_music_and_speech")
     p.set_defaults(handler=cmd_models_pull)
+    p = add("separate", cmd_separate, "split full tracks into stems with Demucs (extra demucs)")
+    p.add_argument("tracks", nargs="+", metavar="TRACK")
+    p.add_argument("--out", help="folder for the stems (default: separated/ beside the catalog)")
+    p.add_argument("--model", default="htdemucs", help="checkpoint <models>/demucs/NAME.th")
     p = add("serve", cmd_serve, "run the daemon: warm index, OSC on UDP (stop with Ctrl-C)")
     p.add_argument("--listen", metavar="HOST", help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="UDP port (default 9000)")

@@ -110,7 +110,7 @@ class Daemon:
         self.recent: dict[int, tuple[int, str]] = {}  # stem id -> (query id, prompt) last shown
         # replies that come later (a render is ready): (client, address, args) for the bridge
         self.outbox: queue.SimpleQueue[tuple[str, str, tuple[Any, ...]]] = queue.SimpleQueue()
-        self.folder = config.db.parent / "sessions" / self.session
+        self.folder = (config.db.parent / "sessions" / self.session).absolute()
         self.knobs: dict[str, float] = {}  # the session's mutation knobs (/dirigent/param, MIDI)
         self.current: tuple[int, int, str] | None = None  # (stem, seed, client) the knobs shape
         self._seeds = itertools.count(1)

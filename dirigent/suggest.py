@@ -24,6 +24,7 @@ COMPLEMENTS: dict[str, tuple[str, ...]] = {
     "vocal": ("kick", "bass", "pad"),
 }
 DEFAULT = ("kick", "bass", "hihat", "synth")
+TONAL = frozenset({"bass", "synth", "pad", "vocal"})  # keys matter between these only
 TEMPO_TOLERANCE = 0.03
 
 
@@ -81,7 +82,10 @@ def suggest(
             r
             for r in rows
             if r != row
-            and compatible_keys(str(keys[row]) or None, str(keys[r]) or None)
+            and (
+                not (categories[row] in TONAL and category in TONAL)
+                or compatible_keys(str(keys[row]) or None, str(keys[r]) or None)
+            )
             and (not (is_loop[row] and is_loop[r]) or compatible_tempi(bpm[row], bpm[r]))
         ]
         picks[category] = sorted(rows, key=lambda r: -score[r])

@@ -37,15 +37,34 @@ def show(direction: str, address: str, args: list[Any] | tuple[Any, ...], root: 
     print(f"  M4L {direction} {address} {' '.join(shown)}".rstrip())
 
 
-def converse(client: OscClient, address: str, *args: Any, until: str | None, root: Path) -> list:
+def converse(
+    client: OscClient,
+    address: str,
+    *args: Any,
+    until: str | None,
+    root: Path,
+    timeout_s: float = 2.0,
+) -> list:
     show("->", address, args, root)
     if until is None:
         client.send(address, *args)
         return []
-    replies = client.request(address, *args, until=until)
+    replies = client.request(address, *args, until=until, timeout_s=timeout_s)
     for reply_address, reply_args in replies:
         show("<-", reply_address, reply_args, root)
     return replies
+
+
+def before_after(source: Path, rendered: Path) -> None:
+    """The waveform-and-spectrogram PNG next to the rendered WAV."""
+    from dirigent.audio_io import decode
+    from dirigent.compare_plot import draw_before_after
+
+    before, sr, _ = decode(source.read_bytes(), source)
+    after, _, _ = decode(rendered.read_bytes(), rendered)
+    out = rendered.with_suffix(".before-after.png")
+    draw_before_after(before, after, sr=sr, out=out, title=f"{source.name} -> {rendered.name}")
+    print(f"  rendered: {rendered}\n  before/after: {out}")
 
 
 def dirigent(*args: str) -> list[str]:
@@ -84,15 +103,49 @@ def main() -> int:
             converse(client, "/dirigent/ping", until="/dirigent/pong", root=root)
             converse(client, "/dirigent/transport/tempo", 128.0, until=None, root=root)
             converse(client, "/dirigent/transport/play", 1, until=None, root=root)
-            liked = None
+            firsts = []
             for prompt in PROMPTS:
                 replies = converse(
                     client, "/dirigent/search", prompt, 5, until="/dirigent/results/end", root=root
                 )
-                if liked is None and len(replies) > 1:
-                    liked = replies[0][1][4]
-            if liked is not None:
-                converse(client, "/dirigent/like", liked, until="/dirigent/feedback/ok", root=root)
+                firsts.append(replies[0][1] if len(replies) > 1 else None)
+            kick, loop = firsts[0], firsts[1]
+            if kick is not None:
+                converse(
+                    client, "/dirigent/like", kick[4], until="/dirigent/feedback/ok", root=root
+                )
+                converse(
+                    client,
+                    "/dirigent/suggest",
+                    kick[4],
+                    4,
+                    until="/dirigent/results/end",
+                    root=root,
+                )
+            if loop is not None:
+                print("\n  (mutating the bass loop: stretched to 128 BPM, filtered, driven, rolls)")
+                replies = converse(
+                    client,
+                    "/dirigent/mutate",
+                    loop[4],
+                    *("stretch", 1.0, "filter", 0.3, "resonance", 0.6, "drive", 0.35),
+                    *("stutter", 0.25),
+                    until="/dirigent/stem/ready",
+                    root=root,
+                    timeout_s=30.0,
+                )
+                ready = replies[-1]
+                if ready[0] == "/dirigent/stem/ready":
+                    rendered = Path(ready[1][0])
+                    before_after(Path(loop[1]), rendered)
+                    converse(
+                        client,
+                        "/dirigent/play",
+                        ready[1][1],
+                        until="/dirigent/play/scheduled",
+                        root=root,
+                    )
+                    time.sleep(2.5)  # let it land on the bar and play a little into the file sink
             converse(
                 client,
                 "/dirigent/transport/next_bar",
