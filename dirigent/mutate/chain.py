@@ -241,6 +241,7 @@ def finish(y: np.ndarray, *, sr: int, reference: np.ndarray | None, is_loop: boo
     target = integrated_loudness(reference, sr=sr) if reference is not None else None
     level = integrated_loudness(y, sr=sr)
     # the gentlest limiter that reaches the loudness: shorter holds only where the ceiling binds
+    before_hold = None
     for hold_s in LIMIT_HOLDS_S:
         for _ in range(3):
             short = None if target is None or level is None else target - level
@@ -254,6 +255,9 @@ def finish(y: np.ndarray, *, sr: int, reference: np.ndarray | None, is_loop: boo
                 break
         if target is None or level is None or abs(level - target) <= 0.5:
             break
+        if before_hold is not None and level - before_hold < 0.1:
+            break  # faster holds do not help: inter-sample peaks, not the limiter, set the level
+        before_hold = level
     if is_loop:
         y = seam(y, sr=sr)
         peak = true_peak(y)
