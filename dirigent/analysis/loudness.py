@@ -84,21 +84,43 @@ class LoudnessMeter:
         whole length, so one-shots get a comparable value.
         """
         steps = np.concatenate(self._steps) if self._steps else np.zeros(0)
-        if steps.size < BLOCK_STEPS:
-            if self._total_n == 0 or self._total_energy <= 0:
-                return None
-            return _lufs(self._total_energy / self._total_n)
-        window = np.convolve(steps, np.ones(BLOCK_STEPS), mode="valid")
-        z = window / (BLOCK_STEPS * self._step)
-        with np.errstate(divide="ignore"):
-            levels = -0.691 + 10 * np.log10(z)
-        z = z[levels > ABSOLUTE_GATE_LUFS]
-        if z.size == 0:
+        return _gated(steps, self._step, self._total_energy, self._total_n)
+
+
+def _gated(steps: np.ndarray, step: int, total_energy: float, total_n: int) -> float | None:
+    """BS.1770 gating over 100 ms step energies (400 ms blocks, absolute and relative gate)."""
+    if steps.size < BLOCK_STEPS:
+        if total_n == 0 or total_energy <= 0:
             return None
-        gate = _lufs(float(z.mean())) + RELATIVE_GATE_LU
-        with np.errstate(divide="ignore"):
-            z = z[-0.691 + 10 * np.log10(z) > gate]
-        return _lufs(float(z.mean()))
+        return _lufs(total_energy / total_n)
+    window = np.convolve(steps, np.ones(BLOCK_STEPS), mode="valid")
+    z = window / (BLOCK_STEPS * step)
+    with np.errstate(divide="ignore"):
+        levels = -0.691 + 10 * np.log10(z)
+    z = z[levels > ABSOLUTE_GATE_LUFS]
+    if z.size == 0:
+        return None
+    gate = _lufs(float(z.mean())) + RELATIVE_GATE_LU
+    with np.errstate(divide="ignore"):
+        z = z[-0.691 + 10 * np.log10(z) > gate]
+    return _lufs(float(z.mean()))
+
+
+def weighted_energy(y: np.ndarray, *, sr: int) -> np.ndarray:
+    """K-weighted energy per sample, summed over the channels of ``y`` (channels, n): what
+    :func:`loudness_of_energy` measures; a gain ``g`` on ``y`` scales it by ``g**2``."""
+    from scipy.signal import sosfilt
+
+    filtered = sosfilt(k_weighting_sos(sr), np.atleast_2d(y), axis=-1)
+    return np.einsum("cn,cn->n", filtered, filtered)
+
+
+def loudness_of_energy(energy: np.ndarray, *, sr: int) -> float | None:
+    """Integrated loudness (LUFS) from :func:`weighted_energy` (gain changes need no refilter)."""
+    step = max(1, round(STEP_S * sr))
+    whole = energy.size // step * step
+    steps = energy[:whole].reshape(-1, step).sum(axis=1) if whole else np.zeros(0)
+    return _gated(steps, step, float(energy.sum()), int(energy.size))
 
 
 def _lufs(mean_square: float) -> float:

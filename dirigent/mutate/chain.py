@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dirigent.analysis.loudness import integrated_loudness
+from dirigent.analysis.loudness import integrated_loudness, loudness_of_energy, weighted_energy
 from dirigent.errors import ParameterError
 from dirigent.mutate import transforms as tf
 
@@ -196,12 +196,12 @@ def true_peak(y: np.ndarray) -> float:
     return max(top, float(np.abs(resample_poly(joined, 4, 1, axis=-1)).max()))
 
 
-def limit(
+def limiter_gain(
     y: np.ndarray, *, sr: int, ceiling_db: float = CEILING_DBTP, hold_s: float = 0.05
 ) -> np.ndarray:
-    """A look-ahead peak limiter: the gain dips smoothly 1.5 ms ahead of each peak and holds
-    for ``hold_s`` before it rises, so nothing is clipped; a last static trim catches the
-    inter-sample peaks (measured 4x oversampled)."""
+    """Per-sample gain of a look-ahead peak limiter: it dips smoothly 1.5 ms ahead of each peak
+    and holds for ``hold_s`` before it rises, so nothing is clipped; a last static trim catches
+    the inter-sample peaks (measured 4x oversampled)."""
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
     ceiling = 10 ** (ceiling_db / 20)
@@ -210,16 +210,24 @@ def limit(
     level = np.pad(np.abs(y).max(axis=0), (0, blocks * LIMIT_BLOCK - n))
     peaks = level.reshape(blocks, LIMIT_BLOCK).max(axis=1)
     need = np.minimum(1.0, ceiling * LIMIT_MARGIN / np.maximum(peaks, 1e-12))
+    gain = np.ones(n, dtype=np.float32)
     if need.min() < 1.0:
         ahead = max(1, int(0.0015 * sr / LIMIT_BLOCK))
         hold = max(1, int(hold_s * sr / LIMIT_BLOCK))
-        gain = minimum_filter1d(need, size=2 * ahead + 1)  # reaches its floor 1.5 ms early
-        held = minimum_filter1d(gain, size=hold, origin=(hold - 1) // 2)  # and holds after
-        gain = np.minimum(uniform_filter1d(held, size=ahead), gain)
+        floor = minimum_filter1d(need, size=2 * ahead + 1)  # reaches its floor 1.5 ms early
+        held = minimum_filter1d(floor, size=hold, origin=(hold - 1) // 2)  # and holds after
+        smooth = np.minimum(uniform_filter1d(held, size=ahead), floor)
         centres = (np.arange(blocks) + 0.5) * LIMIT_BLOCK
-        y = y * np.interp(np.arange(n), centres, gain).astype(y.dtype)
-    peak = true_peak(y)
-    return y * (ceiling / peak) if peak > ceiling else y
+        gain = np.interp(np.arange(n), centres, smooth).astype(np.float32)
+    peak = true_peak(y * gain)
+    return gain * (ceiling / peak) if peak > ceiling else gain
+
+
+def limit(
+    y: np.ndarray, *, sr: int, ceiling_db: float = CEILING_DBTP, hold_s: float = 0.05
+) -> np.ndarray:
+    """``y`` through the limiter of :func:`limiter_gain`."""
+    return y * limiter_gain(y, sr=sr, ceiling_db=ceiling_db, hold_s=hold_s)
 
 
 def seam(y: np.ndarray, *, sr: int) -> np.ndarray:
@@ -239,16 +247,19 @@ def finish(y: np.ndarray, *, sr: int, reference: np.ndarray | None, is_loop: boo
     if is_loop:
         y = seam(y, sr=sr)
     target = integrated_loudness(reference, sr=sr) if reference is not None else None
-    level = integrated_loudness(y, sr=sr)
-    # the gentlest limiter that reaches the loudness: shorter holds only where the ceiling binds
+    energy = weighted_energy(y, sr=sr)  # loudness after gains: energy * gain**2, no refiltering
+    total = np.ones(y.shape[-1], dtype=np.float32)
+    level = loudness_of_energy(energy, sr=sr)
     before_hold = None
     for hold_s in LIMIT_HOLDS_S:
         for _ in range(3):
             short = None if target is None or level is None else target - level
             if short is not None:
-                y = y * 10 ** (np.clip(short, -40, 24) / 20)
-            y = limit(y, sr=sr, hold_s=hold_s)
-            level = integrated_loudness(y, sr=sr)
+                static = np.float32(10 ** (np.clip(short, -40, 24) / 20))
+                y, total = y * static, total * static
+            gain = limiter_gain(y, sr=sr, hold_s=hold_s)
+            y, total = y * gain, total * gain
+            level = loudness_of_energy(energy * total.astype(np.float64) ** 2, sr=sr)
             if short is None or level is None or abs(level - target) <= 0.5:
                 break
             if abs(short) - abs(target - level) < 0.1:  # this hold gains no more: a faster one
