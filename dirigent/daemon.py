@@ -108,8 +108,9 @@ class Daemon:
         self.clock = TransportClock()
         self.reloads = 0
         self.recent: dict[int, tuple[int, str]] = {}  # stem id -> (query id, prompt) last shown
-        # replies that come later (a render is ready): (client, address, args) for the bridge
-        self.outbox: queue.SimpleQueue[tuple[str, str, tuple[Any, ...]]] = queue.SimpleQueue()
+        # replies that come later (a render is ready): (client, address, args, also to the
+        # clients that listen to every announcement) for the bridge to send
+        self.outbox: queue.SimpleQueue[tuple[str, str, tuple[Any, ...], bool]] = queue.SimpleQueue()
         self.folder = (config.db.parent / "sessions" / self.session).absolute()
         self.knobs: dict[str, float] = {}  # the session's mutation knobs (/dirigent/param, MIDI)
         self.current: tuple[int, int, str] | None = None  # (stem, seed, client) the knobs shape
@@ -358,6 +359,7 @@ class Daemon:
                         stem["key"] or "",
                         float(launch_beat),
                     ),
+                    True,
                 )
             )
 
@@ -365,7 +367,7 @@ class Daemon:
 
     def _render_failed(self, request: Request, reason: str) -> None:
         self.log.error("/dirigent/mutate", reason, request.client)
-        self.outbox.put((request.client, "/dirigent/error", ("/dirigent/mutate", reason)))
+        self.outbox.put((request.client, "/dirigent/error", ("/dirigent/mutate", reason), False))
 
     def suggest(self, stem_id: int, *, top_k: int = 8, client: str = "") -> Answer:
         """Stems that complete ``stem_id`` (answered like a search)."""
@@ -454,13 +456,17 @@ class Daemon:
     def learned(self, param: str, channel: int, control: int) -> None:
         """The MIDI bridge bound a control: tell whoever asked."""
         self.learning = None
-        self.outbox.put((self._learner, "/dirigent/midi/learned", (param, channel, control)))
+        self.outbox.put((self._learner, "/dirigent/midi/learned", (param, channel, control), False))
 
     def next_bar(self) -> tuple[float, float]:
         """(beat, seconds from now) of the next bar line."""
         now = self.now()
         beat, at = self.clock.next_bar(now)
         return beat, at - now
+
+    def client_error(self, address: str, reason: str, *, client: str = "") -> None:
+        """A client (the Remote Script, the Max device) reports what failed on its side."""
+        self.log.error(address[:200], f"client: {reason[:300]}", client)
 
     def error(self, address: str, reason: str, *, client: str = "") -> None:
         """Log a refused message."""

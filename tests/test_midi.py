@@ -82,6 +82,7 @@ def test_midi_learn_binds_the_next_control_and_saves_it(daemon: Any, tmp_path: P
         "127.0.0.1:9100",
         "/dirigent/midi/learned",
         ("crush", 3, 48),
+        False,
     )
     saved = midi_map.load(path)
     assert saved.controls == (midi_map.Binding("crush", 48, 3),)

@@ -45,6 +45,7 @@ class Client:
     tokens: float
     seen: float
     messages: int = 0
+    listens: bool = False  # receives every announcement (rendered stems), not only its own
 
 
 @dataclass
@@ -70,6 +71,9 @@ class _Ctx:
 
     def clients(self) -> int:
         return len(self._server.clients)
+
+    def set_listening(self, on: bool) -> None:
+        self._client.listens = on
 
     def set_reply_port(self, port: int) -> None:
         if not 0 <= port <= 65535:
@@ -318,13 +322,16 @@ class OscServer:
         out = []
         while True:
             try:
-                client, address, args = self.daemon.outbox.get_nowait()
+                client, address, args, to_listeners = self.daemon.outbox.get_nowait()
             except queue.Empty:
                 return out
             host, _, port = client.rpartition(":")
             known = self.clients.get((host, int(port))) if port.isdigit() else None
-            dest = (host or "127.0.0.1", known.reply_port if known else self.reply_port)
-            out.append((encode(address, args), dest))
+            dests = {(host or "127.0.0.1", known.reply_port if known else self.reply_port)}
+            if to_listeners:
+                dests |= {(c.host, c.reply_port) for c in self.clients.values() if c.listens}
+            payload = encode(address, args)
+            out.extend((payload, dest) for dest in sorted(dests))
 
     def send_later(self) -> None:
         """Send what :meth:`later` gives."""

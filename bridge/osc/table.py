@@ -24,6 +24,8 @@ class Context(Protocol):
 
     def set_reply_port(self, port: int) -> None: ...
 
+    def set_listening(self, on: bool) -> None: ...
+
 
 @dataclass(frozen=True)
 class Arg:
@@ -169,6 +171,16 @@ def next_bar(ctx: Context) -> list[Reply]:
 def rescan(ctx: Context) -> list[Reply]:
     ctx.daemon.rescan()
     return [(f"{PREFIX}/library/rescan/started", ())]
+
+
+def listen(ctx: Context, on: int) -> list[Reply]:
+    ctx.set_listening(bool(on))
+    return [(f"{PREFIX}/listen/ok", (int(bool(on)),))]
+
+
+def client_error(ctx: Context, address: str, reason: str) -> list[Reply]:
+    ctx.daemon.client_error(address, reason, client=ctx.client)
+    return []
 
 
 def reply_port(ctx: Context, port: int) -> list[Reply]:
@@ -328,6 +340,20 @@ ROUTES: tuple[Route, ...] = (
         (f"{PREFIX}/library/rescan/started",),
         "Ingest the library roots again; the index reloads when done.",
         rescan,
+    ),
+    Route(
+        f"{PREFIX}/listen",
+        (Arg("i", "on", "1: also receive every /dirigent/stem/ready, whoever asked"),),
+        (f"{PREFIX}/listen/ok i:on",),
+        "Subscribe to announcements (the Remote Script loads every rendered stem).",
+        listen,
+    ),
+    Route(
+        f"{PREFIX}/error",
+        (Arg("s", "address", "what failed"), Arg("s", "reason", "why")),
+        (),
+        "A client reports a failure on its side (logged with the session).",
+        client_error,
     ),
     Route(
         f"{PREFIX}/reply_port",

@@ -1,0 +1,158 @@
+"""The Remote Script's logic in plain Python (no Live imports, so it is tested against a fake
+Live API): Live's transport goes to the daemon; rendered stems come back into clip slots. The
+glue in surface.py calls :meth:`Core.tick` from Live's display timer (about 10 times a second),
+on Live's own thread: nothing here starts a thread or blocks."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from . import osc
+
+DAEMON = ("127.0.0.1", 9000)
+TRACK_NAME = "Dirigent"  # an audio track with this name receives the stems; else the selected
+
+# Every address this script sends, with its type tags, and every reply it handles: the
+# contract test checks both against the daemon's OSC table.
+SENDS = {
+    "/dirigent/reply_port": "i",
+    "/dirigent/listen": "i",
+    "/dirigent/transport/tempo": "f",
+    "/dirigent/transport/beat": "f",
+    "/dirigent/transport/play": "i",
+    "/dirigent/transport/signature": "ii",
+    "/dirigent/error": "ss",
+}
+HANDLES = (
+    "/dirigent/stem/ready",
+    "/dirigent/reply_port/ok",
+    "/dirigent/listen/ok",
+    "/dirigent/error",
+)
+
+
+class LoadError(Exception):
+    """A stem could not be put into Live (answered with /dirigent/error, logged)."""
+
+
+class UdpLink:
+    """A non-blocking UDP socket to the daemon; replies come back to its own port."""
+
+    def __init__(self, daemon=DAEMON):
+        self.daemon = daemon
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setblocking(False)
+        self.sock.bind(("127.0.0.1", 0))
+
+    def send(self, address, args=()):
+        try:
+            self.sock.sendto(osc.encode(address, args), self.daemon)
+        except OSError:
+            pass  # the daemon is not running: transport cues are simply not heard
+
+    def poll(self, limit=64):
+        """Messages waiting (at most ``limit`` datagrams: a tick stays short)."""
+        out = []
+        for _ in range(limit):
+            try:
+                data, _ = self.sock.recvfrom(65535)
+            except (BlockingIOError, OSError):
+                break
+            try:
+                out.extend(osc.decode(data))
+            except ValueError:
+                continue
+        return out
+
+    def close(self):
+        self.sock.close()
+
+
+class Core:
+    """Transport out, stems in. ``song`` is Live's Song (or a fake with the same members)."""
+
+    def __init__(self, song, link, log, auto_fire=True):
+        self.song, self.link, self.log = song, link, log
+        self.auto_fire = auto_fire
+        self._sent = {}
+        self._beat = None
+        link.send("/dirigent/reply_port", [0])  # replies to this socket, not Max's port
+        link.send("/dirigent/listen", [1])  # and every rendered stem, whoever asked
+
+    # --- Live -> daemon ---------------------------------------------------------------------
+
+    def tick(self):
+        """Send what changed in the transport since the last tick; then handle replies."""
+        song = self.song
+        self._send_if_changed("/dirigent/transport/tempo", [float(song.tempo)])
+        self._send_if_changed("/dirigent/transport/play", [1 if song.is_playing else 0])
+        self._send_if_changed(
+            "/dirigent/transport/signature",
+            [int(song.signature_numerator), int(song.signature_denominator)],
+        )
+        beat = int(song.current_song_time)
+        if song.is_playing and beat != self._beat:
+            self.link.send("/dirigent/transport/beat", [float(song.current_song_time)])
+        self._beat = beat
+        for address, args in self.link.poll():
+            self.receive(address, args)
+
+    def _send_if_changed(self, address, args):
+        if self._sent.get(address) != args:
+            self._sent[address] = args
+            self.link.send(address, args)
+
+    # --- daemon -> Live ---------------------------------------------------------------------
+
+    def receive(self, address, args):
+        """One message from the daemon; errors are logged and answered, never raised."""
+        if address != "/dirigent/stem/ready":
+            if address == "/dirigent/error":
+                self.log("Dirigent daemon: %s" % (args,))
+            return
+        try:
+            if len(args) < 6:
+                raise LoadError("stem/ready needs s:path i:stem_id f:bpm f:bars s:key f:beat")
+            self.load(str(args[0]), bars=float(args[3]))
+        except LoadError as e:
+            self.log("Dirigent: %s" % e)
+            self.link.send("/dirigent/error", ["/dirigent/stem/ready", str(e)])
+        except Exception as e:  # anything else in Live's API: never into Live
+            self.log("Dirigent: unexpected %s: %s" % (type(e).__name__, e))
+            self.link.send("/dirigent/error", ["/dirigent/stem/ready", "Live: %s" % e])
+
+    def target_track(self):
+        """The audio track named "Dirigent", else the selected track."""
+        for track in self.song.tracks:
+            if track.name == TRACK_NAME:
+                return track
+        return self.song.view.selected_track
+
+    def load(self, path, bars=0.0):
+        """Put the file into the target track's first empty clip slot; returns the clip."""
+        if not os.path.isfile(path):
+            raise LoadError("no such file: %s" % path)
+        track = self.target_track()
+        if track is None:
+            raise LoadError("no track selected")
+        if getattr(track, "has_midi_input", False) or not getattr(track, "has_audio_input", True):
+            raise LoadError("track %r is a MIDI track: select an audio track" % track.name)
+        if getattr(track, "is_frozen", False):
+            raise LoadError("track %r is frozen: unfreeze it first" % track.name)
+        slot = next((s for s in track.clip_slots if not s.has_clip), None)
+        if slot is None:
+            raise LoadError("track %r has no empty clip slot" % track.name)
+        if not hasattr(slot, "create_audio_clip"):
+            raise LoadError(
+                "this Live cannot create audio clips from a script (Live 12.0.5 or newer): "
+                "the Max for Live device plays the stem instead"
+            )
+        clip = slot.create_audio_clip(path)
+        clip.name = os.path.splitext(os.path.basename(path))[0]
+        clip.warping = True
+        clip.looping = bars > 0
+        if self.auto_fire and self.song.is_playing:
+            slot.fire()  # Live's launch quantisation puts it on the bar
+        self.log("Dirigent: loaded %s into %r" % (clip.name, track.name))
+        return clip
