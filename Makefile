@@ -37,8 +37,8 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_mutate.py
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check dirigent bridge tests benchmarks scripts
-	$(BIN)/ruff format --check dirigent bridge tests benchmarks scripts
+	$(BIN)/ruff check dirigent bridge ableton_remote_script tests benchmarks scripts
+	$(BIN)/ruff format --check dirigent bridge ableton_remote_script tests benchmarks scripts
 
 # Debian's lmms-common samples, for development and the corpus tests (not committed).
 corpus:

@@ -109,18 +109,18 @@ class Core:
         """One message from the daemon; errors are logged and answered, never raised."""
         if address != "/dirigent/stem/ready":
             if address == "/dirigent/error":
-                self.log("Dirigent daemon: %s" % (args,))
+                self.log(f"Dirigent daemon: {args}")
             return
         try:
             if len(args) < 6:
                 raise LoadError("stem/ready needs s:path i:stem_id f:bpm f:bars s:key f:beat")
             self.load(str(args[0]), bars=float(args[3]))
         except LoadError as e:
-            self.log("Dirigent: %s" % e)
+            self.log(f"Dirigent: {e}")
             self.link.send("/dirigent/error", ["/dirigent/stem/ready", str(e)])
         except Exception as e:  # anything else in Live's API: never into Live
-            self.log("Dirigent: unexpected %s: %s" % (type(e).__name__, e))
-            self.link.send("/dirigent/error", ["/dirigent/stem/ready", "Live: %s" % e])
+            self.log(f"Dirigent: unexpected {type(e).__name__}: {e}")
+            self.link.send("/dirigent/error", ["/dirigent/stem/ready", f"Live: {e}"])
 
     def target_track(self):
         """The audio track named "Dirigent", else the selected track."""
@@ -132,17 +132,17 @@ class Core:
     def load(self, path, bars=0.0):
         """Put the file into the target track's first empty clip slot; returns the clip."""
         if not os.path.isfile(path):
-            raise LoadError("no such file: %s" % path)
+            raise LoadError(f"no such file: {path}")
         track = self.target_track()
         if track is None:
             raise LoadError("no track selected")
         if getattr(track, "has_midi_input", False) or not getattr(track, "has_audio_input", True):
-            raise LoadError("track %r is a MIDI track: select an audio track" % track.name)
+            raise LoadError(f"track {track.name!r} is a MIDI track: select an audio track")
         if getattr(track, "is_frozen", False):
-            raise LoadError("track %r is frozen: unfreeze it first" % track.name)
+            raise LoadError(f"track {track.name!r} is frozen: unfreeze it first")
         slot = next((s for s in track.clip_slots if not s.has_clip), None)
         if slot is None:
-            raise LoadError("track %r has no empty clip slot" % track.name)
+            raise LoadError(f"track {track.name!r} has no empty clip slot")
         if not hasattr(slot, "create_audio_clip"):
             raise LoadError(
                 "this Live cannot create audio clips from a script (Live 12.0.5 or newer): "
@@ -154,5 +154,5 @@ class Core:
         clip.looping = bars > 0
         if self.auto_fire and self.song.is_playing:
             slot.fire()  # Live's launch quantisation puts it on the bar
-        self.log("Dirigent: loaded %s into %r" % (clip.name, track.name))
+        self.log(f"Dirigent: loaded {clip.name} into {track.name!r}")
         return clip

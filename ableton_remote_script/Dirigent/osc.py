@@ -59,7 +59,7 @@ def decode(data):
             elif tag in "TF":
                 args.append(tag == "T")
             else:
-                raise ValueError("unsupported OSC type tag %r" % tag)
+                raise ValueError(f"unsupported OSC type tag {tag!r}")
         return [(address, args)]
     except (struct.error, UnicodeDecodeError, IndexError) as e:
-        raise ValueError("not an OSC packet: %s" % e)
+        raise ValueError(f"not an OSC packet: {e}") from e

@@ -21,7 +21,7 @@ class DirigentSurface(ControlSurface):
         try:
             self._core.tick()
         except Exception as e:  # never into Live
-            self.log_message("Dirigent: tick failed: %s" % e)
+            self.log_message(f"Dirigent: tick failed: {e}")
 
     def disconnect(self):
         self._link.close()
