@@ -402,6 +402,26 @@ def cmd_sessions(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_install_ableton(config: Config, args: argparse.Namespace) -> int:
+    """Copy the Remote Script and the Max for Live device into Live's User Library."""
+    from dirigent.installer import install, plan, user_library
+
+    dest = Path(args.dest).expanduser() if args.dest else user_library()
+    steps = plan(dest)
+    for step in steps:
+        print(f"{step.action:>9}  {step.target}")
+    if args.dry_run:
+        print(f"dry run: {sum(s.action != 'unchanged' for s in steps)} files would be written")
+        return 0
+    written = install(steps)
+    print(
+        f"{written} files written, {len(steps) - written} unchanged. In Live: Preferences -> "
+        "Link, Tempo & MIDI -> Control Surface: Dirigent; then drop Dirigent/dirigent.maxpat "
+        "into a Max Audio Effect."
+    )
+    return 0
+
+
 def cmd_demo_kit(config: Config, args: argparse.Namespace) -> int:
     """Synthesise the demo construction kit."""
     from dirigent.demo_kit import generate
@@ -496,6 +516,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = add("sessions", cmd_sessions, "daemon sessions; --replay ID prints one in order")
     p.add_argument("--replay", metavar="SESSION")
+    p = add(
+        "install-ableton", cmd_install_ableton, "put the Remote Script and Max device into Live"
+    )
+    p.add_argument("--dest", help="the User Library (default: Live's, on macOS and Windows)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     p = add("demo-kit", cmd_demo_kit, "synthesise a techno construction kit into DIR")
     p.add_argument("dir")
     p.add_argument("--seed", type=int, default=7)

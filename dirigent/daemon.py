@@ -42,6 +42,17 @@ MAX_PROMPT_CHARS = 500
 MAX_TOP_K = 100
 MAX_VARIATIONS = 16
 PLAYBACK_SR = 44100
+STAGE_PRESETS = (  # the prompts a stage tablet's preset buttons ask for
+    "dark hypnotic techno kick",
+    "rolling bass loop",
+    "crisp closed hi-hat",
+    "industrial percussion loop",
+    "warm pad",
+    "acid synth stab",
+    "metallic clap",
+    "noise riser",
+)
+STAGE_ROWS = 8  # results a stage page shows
 VARIED_PARAMS = ("pitch", "slice", "stutter", "filter", "drive", "crush", "gate", "transient")
 
 
@@ -118,6 +129,7 @@ class Daemon:
         self.studio = Studio(self.folder, on_render=self._rendered, on_error=self._render_failed)
         self.sink: Sink | None = None  # opened on the first /dirigent/play
         self.last_results: list[int] = []  # the latest answer's stems: what MIDI pads play
+        self.selected = 0  # the chosen row of the latest answer (stage page)
         self.learning: str | None = None  # a parameter waiting for the next moved control
         self._learner = ""
         self._stop = threading.Event()
@@ -444,6 +456,30 @@ class Daemon:
         if self.sink is not None:
             self.sink.player.stop()
         self.log.transport("stop", (), client)
+
+    # --- the stage page (a tablet: buttons and faders send floats) ---------------------------
+
+    def preset(self, number: int, *, client: str = "") -> Answer:
+        """Search for stage preset ``number`` (1-based)."""
+        if not 1 <= number <= len(STAGE_PRESETS):
+            raise ParameterError(f"preset {number} must be in 1..{len(STAGE_PRESETS)}")
+        self.selected = 0
+        return self.search(STAGE_PRESETS[number - 1], top_k=STAGE_ROWS, client=client)
+
+    def select(self, row: int) -> int:
+        """Choose result ``row`` (1-based) of the last answer; returns its stem id."""
+        if not 1 <= row <= len(self.last_results):
+            raise ParameterError(
+                f"row {row} is empty (the last answer has {len(self.last_results)})"
+            )
+        self.selected = row - 1
+        return self.last_results[self.selected]
+
+    def selected_stem(self) -> int:
+        """The chosen result of the last answer."""
+        if not self.last_results:
+            raise ParameterError("nothing found yet: search or press a preset first")
+        return self.last_results[min(self.selected, len(self.last_results) - 1)]
 
     # --- MIDI learn ---------------------------------------------------------------------------
 

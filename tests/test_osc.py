@@ -44,7 +44,7 @@ def test_docs_are_generated_from_the_table() -> None:
 def test_table_follows_one_grammar() -> None:
     assert len(BY_ADDRESS) == len(ROUTES)
     for route in ROUTES:
-        assert re.fullmatch(r"/dirigent(/[a-z_]+)+", route.address)
+        assert re.fullmatch(r"/dirigent(/[a-z_0-9]+)+", route.address)
         assert all(a.tag in "ifs" for a in route.args)
         optional = [a.optional for a in route.args]
         assert optional == sorted(optional), f"{route.address}: optional arguments come last"

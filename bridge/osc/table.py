@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from dirigent.daemon import Daemon
+from dirigent.daemon import STAGE_PRESETS, STAGE_ROWS, Daemon
+from dirigent.mutate import PARAMS
 
 Reply = tuple[str, tuple[Any, ...]]
 PREFIX = "/dirigent"
@@ -188,6 +189,147 @@ def reply_port(ctx: Context, port: int) -> list[Reply]:
     return [(f"{PREFIX}/reply_port/ok", (port,))]
 
 
+def _labels(answer: Any) -> list[Reply]:
+    """A stage page's result rows: one label per row (empty rows cleared)."""
+    names = [f"{r.rank}. {r.path.rsplit('/', 1)[-1]}" for r in answer.results]
+    names += [""] * (STAGE_ROWS - len(names))
+    return [(f"{PREFIX}/stage/row/{n}", (text,)) for n, text in enumerate(names, 1)]
+
+
+def _pressed(press: float) -> bool:
+    return press >= 0.5  # a button sends 1 when pressed and 0 when released
+
+
+def stage_preset(number: int) -> Callable[..., list[Reply]]:
+    def handler(ctx: Context, press: float) -> list[Reply]:
+        if not _pressed(press):
+            return []
+        answer = ctx.daemon.preset(number, client=ctx.client)
+        return _results(answer) + _labels(answer)
+
+    return handler
+
+
+def stage_row(row: int) -> Callable[..., list[Reply]]:
+    def handler(ctx: Context, press: float) -> list[Reply]:
+        if not _pressed(press):
+            return []
+        stem = ctx.daemon.select(row)
+        return [(f"{PREFIX}/stage/selected", (row, stem))]
+
+    return handler
+
+
+def stage_launch(row: int) -> Callable[..., list[Reply]]:
+    def handler(ctx: Context, press: float) -> list[Reply]:
+        if not _pressed(press):
+            return []
+        stem = ctx.daemon.select(row)
+        beat_at, in_s = ctx.daemon.launch(stem, client=ctx.client)
+        return [(f"{PREFIX}/play/scheduled", (stem, float(beat_at), float(in_s)))]
+
+    return handler
+
+
+def stage_feedback(action: str) -> Callable[..., list[Reply]]:
+    def handler(ctx: Context, press: float) -> list[Reply]:
+        if not _pressed(press):
+            return []
+        stem = ctx.daemon.selected_stem()
+        query_id = ctx.daemon.feedback(stem, action, client=ctx.client)
+        return [(f"{PREFIX}/feedback/ok", (stem, action, query_id or 0))]
+
+    return handler
+
+
+def stage_mutate(ctx: Context, press: float) -> list[Reply]:
+    if not _pressed(press):
+        return []
+    stem = ctx.daemon.selected_stem()
+    mutation = ctx.daemon.mutate(stem, {}, client=ctx.client)
+    return [(f"{PREFIX}/mutate/queued", (stem, mutation.describe()))]
+
+
+def knob(name: str) -> Callable[..., list[Reply]]:
+    def handler(ctx: Context, value: float) -> list[Reply]:
+        ctx.daemon.param(name, value, client=ctx.client)
+        return []
+
+    return handler
+
+
+PRESS = Arg("f", "press", "1 pressed, 0 released (buttons send both)")
+STAGE: tuple[Route, ...] = (
+    *(
+        Route(
+            f"{PREFIX}/stage/preset/{n}",
+            (PRESS,),
+            (
+                f"{PREFIX}/result i:rank s:path f:score s:category i:stem_id (one per hit)",
+                f"{PREFIX}/results/end i:query_id i:count f:latency_ms",
+                f"{PREFIX}/stage/row/1..{STAGE_ROWS} s:label (one per row)",
+            ),
+            f'Stage: search for preset {n} ("{prompt}").',
+            stage_preset(n),
+        )
+        for n, prompt in enumerate(STAGE_PRESETS, 1)
+    ),
+    *(
+        Route(
+            f"{PREFIX}/stage/select/{n}",
+            (PRESS,),
+            (f"{PREFIX}/stage/selected i:row i:stem_id",),
+            f"Stage: choose result row {n}.",
+            stage_row(n),
+        )
+        for n in range(1, STAGE_ROWS + 1)
+    ),
+    *(
+        Route(
+            f"{PREFIX}/stage/launch/{n}",
+            (PRESS,),
+            (f"{PREFIX}/play/scheduled i:stem_id f:beat f:seconds_from_now",),
+            f"Stage: play result row {n} from the next bar.",
+            stage_launch(n),
+        )
+        for n in range(1, STAGE_ROWS + 1)
+    ),
+    Route(
+        f"{PREFIX}/stage/like",
+        (PRESS,),
+        (f"{PREFIX}/feedback/ok i:stem_id s:action i:query_id",),
+        "Stage: like the chosen result.",
+        stage_feedback("like"),
+    ),
+    Route(
+        f"{PREFIX}/stage/skip",
+        (PRESS,),
+        (f"{PREFIX}/feedback/ok i:stem_id s:action i:query_id",),
+        "Stage: skip the chosen result.",
+        stage_feedback("skip"),
+    ),
+    Route(
+        f"{PREFIX}/stage/mutate",
+        (PRESS,),
+        (
+            f"{PREFIX}/mutate/queued i:stem_id s:name",
+            f"{PREFIX}/stem/ready s:path i:stem_id f:bpm f:bars s:key f:launch_beat (later)",
+        ),
+        "Stage: render the chosen result with the session's knobs.",
+        stage_mutate,
+    ),
+    *(
+        Route(
+            f"{PREFIX}/knob/{name}",
+            (Arg("f", "value", "0..1 (a fader)"),),
+            (),
+            f"A fader for the session knob {name}: {param.meaning}.",
+            knob(name),
+        )
+        for name, param in PARAMS.items()
+    ),
+)
+
 TOP_K = Arg("i", "top_k", "results wanted, 1..100", optional=True, default=10)
 STEM = Arg("i", "stem_id", "a stem id from /dirigent/result")
 ROUTES: tuple[Route, ...] = (
@@ -248,7 +390,7 @@ ROUTES: tuple[Route, ...] = (
         (STEM, Arg("i", "count", "variants wanted, 1..16")),
         (
             f"{PREFIX}/variations/queued i:stem_id i:count",
-            f"{PREFIX}/stem/ready ... (one per variant, when rendered)",
+            f"{PREFIX}/stem/ready s:path i:stem_id f:bpm f:bars s:key f:launch_beat (each, later)",
         ),
         "Seeded variants of a stem, each with a few knobs turned.",
         variations,
@@ -363,5 +505,23 @@ ROUTES: tuple[Route, ...] = (
         reply_port,
     ),
 )
+ROUTES = (*ROUTES, *STAGE)
 ERROR = f"{PREFIX}/error s:address s:reason"
+
+
+def reply_addresses() -> set[str]:
+    """Every address the daemon sends (ranges like ``row/1..8`` expanded)."""
+    out = {ERROR.split()[0]}
+    for route in ROUTES:
+        for reply in route.replies:
+            address = reply.split()[0]
+            if ".." in address:
+                stem, _, span = address.rpartition("/")
+                lo, hi = span.split("..")
+                out |= {f"{stem}/{n}" for n in range(int(lo), int(hi) + 1)}
+            else:
+                out.add(address)
+    return out
+
+
 BY_ADDRESS = {r.address: r for r in ROUTES}
