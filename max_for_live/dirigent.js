@@ -110,7 +110,7 @@ function basename(path) { return String(path).split("/").pop(); }
 function posix(path) {
     var p = String(path);
     var colon = p.indexOf(":/");
-    if (colon > 0 && p.charAt(0) !== "/") { p = p.substring(colon + 1); }
+    if (colon > 1 && p.charAt(0) !== "/") { p = p.substring(colon + 1); }  // not "C:/"
     return p;
 }
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shutil
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -120,3 +122,24 @@ def test_the_max_patch_uses_the_configured_ports_and_the_js_functions() -> None:
 
 def test_the_js_turns_hfs_paths_into_posix() -> None:
     assert "function posix(" in JS and 'p.indexOf(":/")' in JS  # "Macintosh HD:/Users/..."
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="no node to run the device's JavaScript")
+@pytest.mark.parametrize(
+    ("given", "posix"),
+    [
+        ("Macintosh HD:/Users/me/My Kit/Bass Loop.wav", "/Users/me/My Kit/Bass Loop.wav"),
+        ("/Users/me/My Kit/Bass Loop.wav", "/Users/me/My Kit/Bass Loop.wav"),
+        ("C:/Samples/kick 01.wav", "C:/Samples/kick 01.wav"),
+    ],
+)
+def test_the_device_converts_paths_as_live_needs(given: str, posix: str) -> None:
+    source = re.search(r"function posix\(path\) \{.*?\n\}", JS, re.DOTALL)
+    assert source
+    run = subprocess.run(
+        ["node", "-e", f"{source.group(0)}\nprocess.stdout.write(posix({json.dumps(given)}));"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert run.stdout == posix
