@@ -788,6 +788,10 @@ class Catalog:
             UNION ALL
             SELECT happened_at, client, 'error', format('{}: {}', address, reason) FROM errors
             WHERE session = $1
+            UNION ALL
+            SELECT rendered_at, '', 'render',
+                   format('stem {} from {} {} seed {}', stem_id, parent_id, params, seed)
+            FROM mutations WHERE session = $1
             ORDER BY 1
             """,
             [session],

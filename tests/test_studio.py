@@ -123,3 +123,24 @@ def test_suggestions_complete_a_kick(server: OscServer, daemon: Any) -> None:
 def test_bad_mutations_are_refused(server: OscServer, args: tuple[Any, ...], reason: str) -> None:
     [(address, (where, why))] = ask(server, "/dirigent/mutate", *args)
     assert address == "/dirigent/error" and where == "/dirigent/mutate" and reason in why
+
+
+def test_a_stored_mutation_re_renders_the_same_samples(server: OscServer, daemon: Any) -> None:
+    import json
+
+    from dirigent.mutate import Mutation
+    from dirigent.studio import Request, render_request
+
+    loop = stem_of(daemon, "Drum_Loop_01")
+    ask(server, "/dirigent/mutate", loop, "slice", 0.6, "gate", 0.4, "crush", 0.3)
+    [(path, new_id, *_)] = wait_ready(server)
+    with Catalog(daemon.config.db, read_only=True) as catalog:
+        made = catalog.mutation_of(new_id)
+    assert made is not None
+    mutation = Mutation.of(
+        made["parent_id"], json.loads(made["params"]), seed=made["seed"], tempo=made["tempo"]
+    )
+    again = render_request(
+        Request(mutation, daemon._source(loop), None, "", "x"), daemon.folder / "again"
+    )
+    assert again.path.read_bytes() == Path(path).read_bytes()
