@@ -77,10 +77,9 @@ def suggest(
     score = 0.5 * quality + (vectors @ taste if taste is not None else 0.0)
     picks: dict[str, list[int]] = {}
     for category in wanted:
-        rows = np.flatnonzero(categories == category)
         rows = [
-            r
-            for r in rows
+            int(r)
+            for r in np.flatnonzero(categories == category)
             if r != row
             and (
                 not (categories[row] in TONAL and category in TONAL)

@@ -319,7 +319,7 @@ class OscServer:
 
     def later(self) -> list[tuple[bytes, tuple[str, int]]]:
         """Datagrams for the daemon's late replies, each to its client's reply port."""
-        out = []
+        out: list[tuple[bytes, tuple[str, int]]] = []
         while True:
             try:
                 client, address, args, to_listeners = self.daemon.outbox.get_nowait()

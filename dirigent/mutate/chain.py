@@ -240,6 +240,33 @@ def seam(y: np.ndarray, *, sr: int) -> np.ndarray:
     return out
 
 
+def _match(
+    y: np.ndarray, energy: np.ndarray, *, sr: int, target: float, level: float
+) -> np.ndarray:
+    """Gain to the target loudness, then limit; where the limiter takes the loudness back,
+    again, with the gentlest hold that gets within 0.5 LU (shorter ones only where needed)."""
+    total = np.ones(y.shape[-1], dtype=np.float32)
+    before_hold: float | None = None
+    for hold_s in LIMIT_HOLDS_S:
+        for _ in range(3):
+            short = target - level
+            static = np.float32(10 ** (np.clip(short, -40, 24) / 20))
+            gain = limiter_gain(y * static, sr=sr, hold_s=hold_s)
+            y, total = y * static * gain, total * static * gain
+            measured = loudness_of_energy(energy * total.astype(np.float64) ** 2, sr=sr)
+            if measured is None:
+                return y
+            level = measured
+            if abs(level - target) <= 0.5 or abs(short) - abs(target - level) < 0.1:
+                break  # matched, or this hold gains no more: a faster one
+        if abs(level - target) <= 0.5:
+            break
+        if before_hold is not None and level - before_hold < 0.1:
+            break  # faster holds do not help: inter-sample peaks, not the limiter, set the level
+        before_hold = level
+    return y
+
+
 def finish(y: np.ndarray, *, sr: int, reference: np.ndarray | None, is_loop: bool) -> np.ndarray:
     """Safe output: finite, loudness matched to ``reference`` (within 1 LU where the ceiling
     allows), true peak at most :data:`CEILING_DBTP`, loops seamless; float32."""
@@ -248,27 +275,11 @@ def finish(y: np.ndarray, *, sr: int, reference: np.ndarray | None, is_loop: boo
         y = seam(y, sr=sr)
     target = integrated_loudness(reference, sr=sr) if reference is not None else None
     energy = weighted_energy(y, sr=sr)  # loudness after gains: energy * gain**2, no refiltering
-    total = np.ones(y.shape[-1], dtype=np.float32)
     level = loudness_of_energy(energy, sr=sr)
-    before_hold = None
-    for hold_s in LIMIT_HOLDS_S:
-        for _ in range(3):
-            short = None if target is None or level is None else target - level
-            if short is not None:
-                static = np.float32(10 ** (np.clip(short, -40, 24) / 20))
-                y, total = y * static, total * static
-            gain = limiter_gain(y, sr=sr, hold_s=hold_s)
-            y, total = y * gain, total * gain
-            level = loudness_of_energy(energy * total.astype(np.float64) ** 2, sr=sr)
-            if short is None or level is None or abs(level - target) <= 0.5:
-                break
-            if abs(short) - abs(target - level) < 0.1:  # this hold gains no more: a faster one
-                break
-        if target is None or level is None or abs(level - target) <= 0.5:
-            break
-        if before_hold is not None and level - before_hold < 0.1:
-            break  # faster holds do not help: inter-sample peaks, not the limiter, set the level
-        before_hold = level
+    if target is None or level is None:  # nothing to match (asked not to, or silence)
+        y = y * limiter_gain(y, sr=sr)
+    else:
+        y = _match(y, energy, sr=sr, target=target, level=level)
     if is_loop:
         y = seam(y, sr=sr)
         peak = true_peak(y)
