@@ -251,8 +251,9 @@ def _match(
         for _ in range(3):
             short = target - level
             static = np.float32(10 ** (np.clip(short, -40, 24) / 20))
-            gain = limiter_gain(y * static, sr=sr, hold_s=hold_s)
-            y, total = y * static * gain, total * static * gain
+            y = y * static
+            gain = limiter_gain(y, sr=sr, hold_s=hold_s)
+            y, total = y * gain, total * (static * gain)
             measured = loudness_of_energy(energy * total.astype(np.float64) ** 2, sr=sr)
             if measured is None:
                 return y
@@ -282,7 +283,8 @@ def finish(y: np.ndarray, *, sr: int, reference: np.ndarray | None, is_loop: boo
         y = _match(y, energy, sr=sr, target=target, level=level)
     if is_loop:
         y = seam(y, sr=sr)
-        peak = true_peak(y)
+        edge = int(SEAM_S * sr) + 4 * TP_HALO  # only the seam changed since the limiter
+        peak = true_peak(np.concatenate([y[:, -edge:], y[:, : 4 * TP_HALO]], axis=1))
         ceiling = 10 ** (CEILING_DBTP / 20)
         if peak > ceiling:
             y = y * (ceiling / peak)
