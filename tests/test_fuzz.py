@@ -28,6 +28,12 @@ SEEDS = [
     encode("/dirigent/transport/signature", (7, 8)),
     encode("/dirigent/status", ()),
     encode("/dirigent/search/like", ("12", 3)),
+    encode("/dirigent/param", ("filter", 0.3)),
+    encode("/dirigent/suggest", (5, 4)),
+    encode("/dirigent/knob/drive", (0.2,)),
+    encode("/dirigent/stage/select/1", (1.0,)),
+    encode("/dirigent/midi/learn", ("gate",)),
+    encode("/dirigent/error", ("/x", "client side")),
 ]
 
 

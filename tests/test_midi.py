@@ -184,3 +184,40 @@ def test_a_real_virtual_port_delivers_messages(daemon: Any, tmp_path: Path) -> N
     finally:
         port.close()
     assert received and received[0].control == 7
+
+
+def test_a_port_that_goes_away_is_reopened_when_it_returns(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bridge.midi import ports
+
+    class FakePort:
+        def __init__(self, name: str) -> None:
+            self.name, self.closed = name, False
+
+        def close(self) -> None:
+            self.closed = True
+
+    plugged = {"nanoKONTROL2 MIDI 1": True}
+
+    def names() -> list[str]:
+        return [n for n, on in plugged.items() if on]
+
+    def fake_open(name: str, callback: Any) -> FakePort:
+        match = next((n for n in names() if name.lower() in n.lower()), None)
+        if match is None:
+            raise ConfigError(f"no MIDI input named {name!r} (inputs: none)")
+        return FakePort(match)
+
+    monkeypatch.setattr(ports, "input_names", names)
+    monkeypatch.setattr(ports, "open_input", fake_open)
+    keeper = PortKeeper("nanoKONTROL2", lambda m: None)
+    keeper.check()
+    first = keeper.port
+    assert first is not None and keeper.opened == 1
+    plugged["nanoKONTROL2 MIDI 1"] = False  # unplugged
+    keeper.check()
+    assert keeper.port is None and first.closed and "no MIDI input" in (keeper.problem or "")
+    keeper.check()  # still away: no crash, no reopen
+    assert keeper.opened == 1
+    plugged["nanoKONTROL2 MIDI 1"] = True  # back
+    keeper.check()
+    assert keeper.port is not None and keeper.opened == 2
