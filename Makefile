@@ -42,7 +42,7 @@ lint: $(VENV)/.installed-dev
 
 # Debian's lmms-common samples, for development and the corpus tests (not committed).
 corpus:
-	scripts/fetch_debian_samples.sh .cache/debian lmms-common hydrogen-drumkits sonic-pi-samples
+	scripts/fetch_debian_samples.sh .cache/debian lmms-common hydrogen-drumkits sonic-pi-samples timgm6mb-soundfont
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache

@@ -3,6 +3,7 @@
 Material (never Debian's lmms-common, which is the evaluation corpus):
 - hydrogen-drumkits: 18 drum kits, labelled by their drumkit.xml instrument names;
 - sonic-pi-samples: labelled by the sample-name prefixes below;
+- timgm6mb-soundfont: General MIDI samples played as notes (basses; keys, organs, guitars);
 - synthesised sounds: randomised variants of every demo-kit instrument and loop.
 
     pip install scikit-learn   # training time only; inference is plain numpy
@@ -98,7 +99,7 @@ HYDROGEN_WORDS = {
 def fetch(cache: Path) -> None:
     script = ROOT / "scripts" / "fetch_debian_samples.sh"
     subprocess.run(
-        [str(script), str(cache), "hydrogen-drumkits", "sonic-pi-samples"],
+        [str(script), str(cache), "hydrogen-drumkits", "sonic-pi-samples", "timgm6mb-soundfont"],
         check=True,
         stdout=subprocess.DEVNULL,
     )
@@ -292,6 +293,110 @@ def keys_chord(rng: np.random.Generator) -> np.ndarray:
     return y
 
 
+# General MIDI sample names (TimGM6mb) -> category; the first matching word wins.
+SOUNDFONT_KEEP = ("bass", "synth")  # orchestral strings and choirs are no synth pads: left out
+SOUNDFONT_WORDS = (
+    ("bass drum", "kick"),
+    ("kick", "kick"),
+    ("snare", "snare"),
+    ("rim shot", "snare"),
+    ("hat", "hihat"),
+    ("cymb", "cymbal"),
+    ("ride", "cymbal"),
+    ("tom", "tom"),
+    ("claps", "clap"),
+    ("bass", "bass"),
+    ("piano", "synth"),
+    ("ep1", "synth"),
+    ("dx ep", "synth"),
+    ("cp70", "synth"),
+    ("org", "synth"),
+    ("b3lo", "synth"),
+    ("clavinet", "synth"),
+    ("harpsichord", "synth"),
+    ("saw wave", "synth"),
+    ("square wave", "synth"),
+    ("syn brass", "synth"),
+    ("gtr", "synth"),
+    ("guitar", "synth"),
+    ("strat", "synth"),
+    ("vibes", "synth"),
+    ("marimba", "synth"),
+)
+
+
+def soundfont_samples(path: Path) -> Iterator[tuple[str, np.ndarray, int, int, int, int]]:
+    """(name, 16-bit samples, loop start, loop end, rate, root key) of each mono sample in a
+    SoundFont 2 file (the smpl and shdr chunks of its RIFF tree)."""
+    import struct
+
+    data = path.read_bytes()
+    chunks: dict[bytes, bytes] = {}
+
+    def walk(start: int, end: int) -> None:
+        at = start
+        while at + 8 <= end:
+            cid, size = data[at : at + 4], struct.unpack_from("<I", data, at + 4)[0]
+            if cid == b"LIST":
+                walk(at + 12, at + 8 + size)
+            else:
+                chunks[cid] = data[at + 8 : at + 8 + size]
+            at += 8 + size + (size & 1)
+
+    walk(12, len(data))
+    pcm = np.frombuffer(chunks[b"smpl"], dtype="<i2")
+    headers = chunks[b"shdr"]
+    for i in range(len(headers) // 46 - 1):
+        name, start, end, loop_start, loop_end, rate, root, _, _, kind = struct.unpack_from(
+            "<20sIIIIIBbHH", headers, i * 46
+        )
+        if kind == 1 and end > start:
+            yield (
+                name.split(b"\0")[0].decode("latin1"),
+                pcm[start:end].astype(np.float32) / 32768,
+                loop_start - start,
+                loop_end - start,
+                rate,
+                root,
+            )
+
+
+def soundfont(cache: Path, rng: np.random.Generator) -> Iterator[tuple[np.ndarray, str, int, str]]:
+    """Notes played from a General MIDI SoundFont's samples as a sampler would (attack, then
+    the sustain loop, then a release), labelled by instrument: real basses, and keys, organs
+    and guitars as synth. (audio, category, rate, group)."""
+    path = cache / "timgm6mb-soundfont" / "sounds" / "sf2" / "TimGM6mb.sf2"
+    if not path.exists():
+        return
+    for name, pcm, loop_start, loop_end, rate, _ in soundfont_samples(path):
+        category = next((c for word, c in SOUNDFONT_WORDS if word in name.lower()), None)
+        if category not in SOUNDFONT_KEEP or rate < 16000 or pcm.size < 64:
+            continue
+        for _ in range(3 if category == "bass" else 1):
+            seconds = {
+                "bass": rng.uniform(0.15, 1.2),
+                "synth": rng.uniform(0.3, 2.5),
+            }.get(category, pcm.size / rate)
+            n = int(seconds * rate)
+            looped = 0 < loop_start < loop_end <= pcm.size
+            if looped and n > loop_end:
+                body = np.tile(
+                    pcm[loop_start:loop_end], -(-(n - loop_start) // (loop_end - loop_start))
+                )
+                y = np.concatenate([pcm[:loop_start], body])[:n]
+            else:
+                y = pcm[:n]
+            t = np.arange(y.size) / rate
+            attack = 0.003
+            release = min(0.3 * y.size / rate, rng.uniform(0.05, 0.6))
+            envelope = np.minimum(1, t / attack) * np.minimum(1, (t[-1] - t) / release + 1e-9)
+            if category == "bass":
+                envelope *= np.exp(-t / rng.uniform(0.2, 1.5))
+            y = y * envelope
+            if np.abs(y).max() > 0:
+                yield np.atleast_2d(y / np.abs(y).max() * 0.8), category, rate, f"sf2:{name[:6]}"
+
+
 def dataset(cache: Path, seed: int) -> tuple[np.ndarray, list[str], list[str]]:
     """Descriptors, labels and source groups of all training material."""
     rows, labels, groups = [], [], []
@@ -304,6 +409,10 @@ def dataset(cache: Path, seed: int) -> tuple[np.ndarray, list[str], list[str]]:
         labels.append(category)
         groups.append(group)
     rng = np.random.default_rng(seed)
+    for y, category, sr, group in soundfont(cache, rng):
+        rows.append(analyse(y, sr=sr).descriptors)
+        labels.append(category)
+        groups.append(group)
     for i, (y, category, sr) in enumerate(synthesised(rng)):
         rows.append(analyse(y, sr=sr).descriptors)
         labels.append(category)
