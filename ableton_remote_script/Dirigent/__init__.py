@@ -4,7 +4,7 @@ the stems it renders into clip slots."""
 from __future__ import annotations
 
 
-def create_instance(c_instance):
+def create_instance(c_instance: object) -> object:
     """Live's entry point."""
     from .surface import DirigentSurface
 

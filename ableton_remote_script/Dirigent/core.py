@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
+from typing import Any
 
 from . import osc
 
@@ -39,21 +41,21 @@ class LoadError(Exception):
 class UdpLink:
     """A non-blocking UDP socket to the daemon; replies come back to its own port."""
 
-    def __init__(self, daemon=DAEMON):
+    def __init__(self, daemon: tuple[str, int] = DAEMON) -> None:
         self.daemon = daemon
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.setblocking(False)
         self.sock.bind(("127.0.0.1", 0))
 
-    def send(self, address, args=()):
+    def send(self, address: str, args: Any = ()) -> None:
         try:
             self.sock.sendto(osc.encode(address, args), self.daemon)
         except OSError:
             pass  # the daemon is not running: transport cues are simply not heard
 
-    def poll(self, limit=64):
+    def poll(self, limit: int = 64) -> list[tuple[str, list[Any]]]:
         """Messages waiting (at most ``limit`` datagrams: a tick stays short)."""
-        out = []
+        out: list[tuple[str, list[Any]]] = []
         for _ in range(limit):
             try:
                 data, _ = self.sock.recvfrom(65535)
@@ -65,24 +67,26 @@ class UdpLink:
                 continue
         return out
 
-    def close(self):
+    def close(self) -> None:
         self.sock.close()
 
 
 class Core:
     """Transport out, stems in. ``song`` is Live's Song (or a fake with the same members)."""
 
-    def __init__(self, song, link, log, auto_fire=True):
+    def __init__(
+        self, song: Any, link: UdpLink, log: Callable[[str], None], auto_fire: bool = True
+    ) -> None:
         self.song, self.link, self.log = song, link, log
         self.auto_fire = auto_fire
-        self._sent = {}
-        self._beat = None
+        self._sent: dict[str, list[Any]] = {}
+        self._beat: int | None = None
         link.send("/dirigent/reply_port", [0])  # replies to this socket, not Max's port
         link.send("/dirigent/listen", [1])  # and every rendered stem, whoever asked
 
     # --- Live -> daemon ---------------------------------------------------------------------
 
-    def tick(self):
+    def tick(self) -> None:
         """Send what changed in the transport since the last tick; then handle replies."""
         song = self.song
         self._send_if_changed("/dirigent/transport/tempo", [float(song.tempo)])
@@ -98,14 +102,14 @@ class Core:
         for address, args in self.link.poll():
             self.receive(address, args)
 
-    def _send_if_changed(self, address, args):
+    def _send_if_changed(self, address: str, args: list[Any]) -> None:
         if self._sent.get(address) != args:
             self._sent[address] = args
             self.link.send(address, args)
 
     # --- daemon -> Live ---------------------------------------------------------------------
 
-    def receive(self, address, args):
+    def receive(self, address: str, args: list[Any]) -> None:
         """One message from the daemon; errors are logged and answered, never raised."""
         if address != "/dirigent/stem/ready":
             if address == "/dirigent/error":
@@ -122,14 +126,14 @@ class Core:
             self.log(f"Dirigent: unexpected {type(e).__name__}: {e}")
             self.link.send("/dirigent/error", ["/dirigent/stem/ready", f"Live: {e}"])
 
-    def target_track(self):
+    def target_track(self) -> Any:
         """The audio track named "Dirigent", else the selected track."""
         for track in self.song.tracks:
             if track.name == TRACK_NAME:
                 return track
         return self.song.view.selected_track
 
-    def load(self, path, bars=0.0):
+    def load(self, path: str, bars: float = 0.0) -> Any:
         """Put the file into the target track's first empty clip slot; returns the clip."""
         if not os.path.isfile(path):
             raise LoadError(f"no such file: {path}")

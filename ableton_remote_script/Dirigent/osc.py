@@ -4,13 +4,14 @@ bundles with int32, float32, string, true/false arguments. Written for Dirigent.
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 
-def _pad(raw):
+def _pad(raw: bytes) -> bytes:
     return raw + b"\x00" * (4 - len(raw) % 4)
 
 
-def encode(address, args=()):
+def encode(address: str, args: Any = ()) -> bytes:
     """One OSC message as bytes."""
     tags, data = ",", b""
     for a in args:
@@ -28,16 +29,17 @@ def encode(address, args=()):
     return _pad(address.encode("utf-8")) + _pad(tags.encode("ascii")) + data
 
 
-def _string(data, at):
+def _string(data: bytes, at: int) -> tuple[str, int]:
     end = data.index(b"\x00", at)
     return data[at:end].decode("utf-8"), (end // 4 + 1) * 4
 
 
-def decode(data):
+def decode(data: bytes) -> list[tuple[str, list[Any]]]:
     """The (address, [args]) messages in a datagram (bundles unpacked); raises ValueError."""
     try:
         if data.startswith(b"#bundle\x00"):
-            out, at = [], 16
+            out: list[tuple[str, list[Any]]] = []
+            at = 16
             while at < len(data):
                 (size,) = struct.unpack_from(">i", data, at)
                 out.extend(decode(data[at + 4 : at + 4 + size]))
@@ -45,7 +47,7 @@ def decode(data):
             return out
         address, at = _string(data, 0)
         tags, at = _string(data, at) if at < len(data) else (",", at)
-        args = []
+        args: list[Any] = []
         for tag in tags[1:]:
             if tag == "i":
                 args.append(struct.unpack_from(">i", data, at)[0])
