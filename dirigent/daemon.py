@@ -124,7 +124,8 @@ class Daemon:
         self.outbox: queue.SimpleQueue[tuple[str, str, tuple[Any, ...], bool]] = queue.SimpleQueue()
         self.folder = (config.db.parent / "sessions" / self.session).absolute()
         self.knobs: dict[str, float] = {}  # the session's mutation knobs (/dirigent/param, MIDI)
-        self.current: tuple[int, int, str] | None = None  # (stem, seed, client) the knobs shape
+        # (stem, seed, client, layer stem) the knobs shape
+        self.current: tuple[int, int, str, int | None] | None = None
         self._seeds = itertools.count(1)
         self.studio = Studio(self.folder, on_render=self._rendered, on_error=self._render_failed)
         self.sink: Sink | None = None  # opened on the first /dirigent/play
@@ -292,9 +293,16 @@ class Daemon:
         )
 
     def mutate(
-        self, stem_id: int, params: dict[str, float], *, client: str = "", target: str = ""
+        self,
+        stem_id: int,
+        params: dict[str, float],
+        *,
+        client: str = "",
+        target: str = "",
+        variant: bool = False,
     ) -> Mutation:
-        """Queue a render of a stem with the session's knobs and ``params`` on top; ``seed`` and
+        """Queue a render of a stem with the session's knobs; the message's parameters turn
+        those knobs first, as a controller would (a variant's stay its own). ``seed`` and
         ``layer_stem`` may be given as parameters too. The render is announced when ready."""
         params = dict(params)
         seed = int(params.pop("seed", next(self._seeds)))
@@ -308,7 +316,9 @@ class Daemon:
             layer_stem=layer.stem_id if layer else None,
         )
         source = self._source(stem_id)
-        self.current = (stem_id, seed, client)
+        if not variant:
+            self.knobs.update({name: float(value) for name, value in params.items()})
+            self.current = (stem_id, seed, client, layer.stem_id if layer else None)
         self.studio.request(
             Request(mutation, source, layer, client, target or f"{client}/{stem_id}")
         )
@@ -319,8 +329,11 @@ class Daemon:
         check({name: value})
         self.knobs[name] = float(value)
         if self.current is not None:
-            stem_id, seed, owner = self.current
-            self.mutate(stem_id, {"seed": seed}, client=owner or client, target="knobs")
+            stem_id, seed, owner, layer = self.current
+            again: dict[str, float] = {"seed": seed}
+            if layer is not None:
+                again["layer_stem"] = layer
+            self.mutate(stem_id, again, client=owner or client, target="knobs")
 
     def variations(self, stem_id: int, count: int, *, client: str = "") -> list[Mutation]:
         """``count`` seeded variants of a stem, each a few knobs turned at random."""
@@ -334,7 +347,13 @@ class Daemon:
             params = {str(n): round(float(rng.uniform(0.15, 0.85)), 2) for n in names}
             params["seed"] = seed
             out.append(
-                self.mutate(stem_id, params, client=client, target=f"{client}/{stem_id}/{seed}")
+                self.mutate(
+                    stem_id,
+                    params,
+                    client=client,
+                    target=f"{client}/{stem_id}/{seed}",
+                    variant=True,
+                )
             )
         return out
 

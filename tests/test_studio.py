@@ -144,3 +144,15 @@ def test_a_stored_mutation_re_renders_the_same_samples(server: OscServer, daemon
         Request(mutation, daemon._source(loop), None, "", "x"), daemon.folder / "again"
     )
     assert again.path.read_bytes() == Path(path).read_bytes()
+
+
+def test_a_knob_turn_keeps_what_the_mutation_set(server: OscServer, daemon: Any) -> None:
+    loop = stem_of(daemon, "Perc_Loop_01")
+    ask(server, "/dirigent/mutate", loop, "drive", 0.4, "filter", 0.3)
+    wait_ready(server)
+    ask(server, "/dirigent/param", "gate", 0.5)
+    [(path, *_)] = wait_ready(server)
+    assert "drive40" in path and "filter30" in path and "gate50" in path
+    ask(server, "/dirigent/variations", loop, 1)
+    wait_ready(server)
+    assert daemon.knobs == {"drive": 0.4, "filter": 0.3, "gate": 0.5}  # variants leave knobs be
