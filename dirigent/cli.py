@@ -1,4 +1,5 @@
-"""The ``dirigent`` command line: config, migrate, ingest, stems, errors, demo-kit."""
+"""The ``dirigent`` command line: the catalog (ingest, stems, errors), search, the daemon
+(serve, log, sessions), separation, and the Ableton installer."""
 
 from __future__ import annotations
 
