@@ -231,7 +231,7 @@ def crush(y: np.ndarray, *, bits: float, hold: int) -> np.ndarray:
     out = y
     if hold > 1:
         idx = (np.arange(y.shape[-1]) // hold) * hold
-        out = y[..., idx]
+        out = np.take(y, idx, axis=-1)  # a C-ordered copy (fancy indexing may not be)
     levels = 2 ** (bits - 1)
     return (np.round(out * levels) / levels).astype(y.dtype)
 
@@ -243,10 +243,11 @@ def gate(
     from scipy.ndimage import uniform_filter1d
 
     grid = beat_grid(y.shape[-1], sr=sr, bpm=bpm)
-    steps = np.searchsorted(grid, np.arange(y.shape[-1]), side="right") - 1
-    gain = pattern[steps % pattern.size].astype(np.float32)
+    lengths = np.diff(np.append(grid, y.shape[-1]))
+    on = pattern[np.arange(grid.size) % pattern.size].astype(np.float32)
+    gain = np.repeat(on, lengths)
     smooth = uniform_filter1d(gain, size=max(1, int(ramp_s * sr)), mode="nearest")
-    return (y * smooth).astype(y.dtype)
+    return (y * smooth).astype(y.dtype, copy=False)
 
 
 def _envelope(x: np.ndarray, *, sr: float, release_s: float) -> np.ndarray:
@@ -284,7 +285,10 @@ def layer(y: np.ndarray, other: np.ndarray, *, mix: float) -> np.ndarray:
     other = np.atleast_2d(other)
     if other.shape[0] != y.shape[0]:
         other = np.repeat(other.mean(axis=0, keepdims=True), y.shape[0], axis=0)
-    reps = int(np.ceil(y.shape[-1] / max(1, other.shape[-1])))
-    other = np.tile(other, reps)[..., : y.shape[-1]]
+    if other.shape[-1] < y.shape[-1]:
+        other = np.tile(other, -(-y.shape[-1] // max(1, other.shape[-1])))
+    other = other[..., : y.shape[-1]]
     scale = (float(np.abs(y).max()) or 1.0) / (float(np.abs(other).max()) or 1.0)
-    return ((1 - mix) * y + mix * other * scale).astype(y.dtype)
+    out = y * np.float32(1 - mix)
+    out += other * np.float32(mix * scale)
+    return out.astype(y.dtype, copy=False)
