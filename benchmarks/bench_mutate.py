@@ -10,6 +10,7 @@ from collections.abc import Callable
 import numpy as np
 
 from dirigent import demo_kit
+from dirigent.analysis.loudness import integrated_loudness
 from dirigent.mutate import Mutation, render
 from dirigent.mutate import transforms as tf
 from dirigent.mutate.chain import finish
@@ -38,6 +39,7 @@ def timed(fn: Callable[[], object]) -> float:
 def main() -> None:
     y = loop()
     seconds = y.shape[-1] / SR
+    lufs = integrated_loudness(y, sr=SR)  # what the catalog holds for every stem
     rng = np.random.default_rng(1)
     pattern = rng.random(16) > 0.4
     other = np.roll(y, 5000, axis=-1)
@@ -80,7 +82,7 @@ def main() -> None:
         ("layer", lambda: tf.layer(y, other, mix=0.3)),
         (
             "finish (loudness, limiter, seam)",
-            lambda: finish(y * 2.0, sr=SR, reference=y, is_loop=True),
+            lambda: finish(y * 2.0, sr=SR, target_lufs=lufs, is_loop=True),
         ),
         (
             "full chain, no stretch or pitch",
@@ -91,6 +93,7 @@ def main() -> None:
                 source_bpm=BPM,
                 is_loop=True,
                 layer=other,
+                source_lufs=lufs,
             ),
         ),
         (
@@ -102,6 +105,7 @@ def main() -> None:
                 source_bpm=BPM,
                 is_loop=True,
                 layer=other,
+                source_lufs=lufs,
             ),
         ),
     ]

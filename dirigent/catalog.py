@@ -574,11 +574,13 @@ class Catalog:
 
     def stem_columns(self) -> dict[str, np.ndarray]:
         """Live stems, ordered by id, as columns: id, path, category ('' if none), is_loop,
-        duration, bpm (NaN if none), key ('' if none), quality, descriptor_version (0 if none)."""
+        duration, bpm (NaN if none), key ('' if none), quality, loudness (LUFS, NaN if none),
+        descriptor_version (0 if none)."""
         return self.con.execute(
             """
             SELECT s.id, s.path, coalesce(s.category, '') AS category, s.is_loop, s.duration,
                    coalesce(s.bpm, 'NaN'::DOUBLE) AS bpm, coalesce(s.key, '') AS key, s.quality,
+                   coalesce(s.loudness_lufs, 'NaN'::DOUBLE) AS loudness,
                    coalesce(f.version, 0) AS descriptor_version
             FROM stems s LEFT JOIN features f ON f.stem_id = s.id
             WHERE s.id IN (SELECT stem_id FROM files) ORDER BY s.id

@@ -284,12 +284,13 @@ class Daemon:
         if stem_id not in searcher.row_of:
             raise ParameterError(f"no stem with id {stem_id}")
         n = searcher.row_of[stem_id]
-        bpm = float(searcher.bpm[n])
+        bpm, lufs = float(searcher.bpm[n]), float(searcher.loudness[n])
         return Source(
             stem_id,
             Path(str(searcher.paths[n])),
             None if np.isnan(bpm) else bpm,
             bool(searcher.is_loop[n]),
+            None if np.isnan(lufs) else lufs,
         )
 
     def mutate(

@@ -188,6 +188,7 @@ class Searcher:
         self.is_loop = table["is_loop"].astype(bool)
         self.duration = table["duration"].astype(np.float64)
         self.quality = table["quality"].astype(np.float64)
+        self.loudness = table.get("loudness", np.full(self.ids.size, np.nan)).astype(np.float64)
         heard = (
             self.backend.categories(vectors)  # type: ignore[attr-defined]
             if hasattr(self.backend, "categories")

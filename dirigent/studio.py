@@ -34,6 +34,7 @@ class Source:
     path: Path
     bpm: float | None
     is_loop: bool
+    lufs: float | None = None  # integrated loudness the catalog measured
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ def render_request(request: Request, folder: Path) -> Rendered:
         source_bpm=request.source.bpm,
         is_loop=request.source.is_loop,
         layer=layer,
+        source_lufs=request.source.lufs,
     )
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / file_name(request.source.path, mutation)

@@ -118,9 +118,11 @@ def render(
     is_loop: bool,
     layer: np.ndarray | None = None,
     match_loudness: bool = True,
+    source_lufs: float | None = None,
 ) -> np.ndarray:
     """Render ``mutation`` of ``y`` (shape ``(channels, n)``); the grid is the source's tempo
-    (the session's once stretched to it)."""
+    (the session's once stretched to it). The loudness is matched to ``source_lufs`` (the
+    catalog's measure of the source) or, when not given, to a measure of ``y``."""
     y = np.atleast_2d(np.asarray(y, dtype=np.float32))
     if y.shape[-1] == 0:
         raise ParameterError("the source has no samples")
@@ -165,7 +167,10 @@ def render(
         y = tf.crush(y, bits=16 - 12 * c, hold=1 + int(round(15 * c**2)))
     if value("transient") != 0.5:
         y = tf.transient(y, sr=sr, amount=(value("transient") - 0.5) * 2)
-    return finish(y, sr=sr, reference=source if match_loudness else None, is_loop=is_loop)
+    target = None
+    if match_loudness:
+        target = source_lufs if source_lufs is not None else integrated_loudness(source, sr=sr)
+    return finish(y, sr=sr, target_lufs=target, is_loop=is_loop)
 
 
 def bar_length(n: int, *, sr: int, bpm: float, tempo: float) -> int:
@@ -268,13 +273,13 @@ def _match(
     return y
 
 
-def finish(y: np.ndarray, *, sr: int, reference: np.ndarray | None, is_loop: bool) -> np.ndarray:
-    """Safe output: finite, loudness matched to ``reference`` (within 1 LU where the ceiling
-    allows), true peak at most :data:`CEILING_DBTP`, loops seamless; float32."""
+def finish(y: np.ndarray, *, sr: int, target_lufs: float | None, is_loop: bool) -> np.ndarray:
+    """Safe output: finite, at ``target_lufs`` (within 1 LU where the ceiling allows; None:
+    left as it is), true peak at most :data:`CEILING_DBTP`, loops seamless; float32."""
     y = np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
     if is_loop:
         y = seam(y, sr=sr)
-    target = integrated_loudness(reference, sr=sr) if reference is not None else None
+    target = target_lufs
     energy = weighted_energy(y, sr=sr)  # loudness after gains: energy * gain**2, no refiltering
     level = loudness_of_energy(energy, sr=sr)
     if target is None or level is None:  # nothing to match (asked not to, or silence)
