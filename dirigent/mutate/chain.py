@@ -16,6 +16,8 @@ from dirigent.mutate import transforms as tf
 
 CEILING_DBTP = -0.3  # true peak of every render
 SEAM_S = 0.005  # loops: the last 5 ms lead back into the first sample
+MAX_OVERS_DB = 6.0  # at most this much lower limiting for inter-sample peaks
+MATCH_LU = 0.8  # loudness within this of the source ends the matching (the promise: 1 LU)
 LIMIT_HOLDS_S = (0.05, 0.02, 0.01, 0.005, 0.002, 0.0005)  # gentlest first
 LIMIT_BLOCK = 16  # samples per gain step of the limiter (0.36 ms at 44.1 kHz)
 LIMIT_MARGIN = 10 ** (-0.2 / 20)  # sample peaks held 0.2 dB under the ceiling: room for overs
@@ -207,6 +209,15 @@ def limiter_gain(
     """Per-sample gain of a look-ahead peak limiter: it dips smoothly 1.5 ms ahead of each peak
     and holds for ``hold_s`` before it rises, so nothing is clipped; a last static trim catches
     the inter-sample peaks (measured 4x oversampled)."""
+    gain, trim = _limiter(y, sr=sr, ceiling_db=ceiling_db, hold_s=hold_s, overs_db=0.0)
+    return gain * trim
+
+
+def _limiter(
+    y: np.ndarray, *, sr: int, ceiling_db: float, hold_s: float, overs_db: float
+) -> tuple[np.ndarray, float]:
+    """(gain holding the sample peaks ``overs_db`` under the ceiling, static trim <= 1 that the
+    inter-sample peaks still need)."""
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
     ceiling = 10 ** (ceiling_db / 20)
@@ -214,7 +225,8 @@ def limiter_gain(
     blocks = -(-n // LIMIT_BLOCK)
     level = np.pad(np.abs(y).max(axis=0), (0, blocks * LIMIT_BLOCK - n))
     peaks = level.reshape(blocks, LIMIT_BLOCK).max(axis=1)
-    need = np.minimum(1.0, ceiling * LIMIT_MARGIN / np.maximum(peaks, 1e-12))
+    room = ceiling * LIMIT_MARGIN * 10 ** (-overs_db / 20)
+    need = np.minimum(1.0, room / np.maximum(peaks, 1e-12))
     gain = np.ones(n, dtype=np.float32)
     if need.min() < 1.0:
         ahead = max(1, int(0.0015 * sr / LIMIT_BLOCK))
@@ -225,7 +237,7 @@ def limiter_gain(
         centres = (np.arange(blocks) + 0.5) * LIMIT_BLOCK
         gain = np.interp(np.arange(n), centres, smooth).astype(np.float32)
     peak = true_peak(y * gain)
-    return gain * (ceiling / peak) if peak > ceiling else gain
+    return gain, (ceiling / peak if peak > ceiling else 1.0)
 
 
 def limit(
@@ -249,23 +261,29 @@ def _match(
     y: np.ndarray, energy: np.ndarray, *, sr: int, target: float, level: float
 ) -> np.ndarray:
     """Gain to the target loudness, then limit; where the limiter takes the loudness back,
-    again, with the gentlest hold that gets within 0.5 LU (shorter ones only where needed)."""
+    again, with the gentlest hold that gets within :data:`MATCH_LU` (shorter ones only where
+    needed)."""
     total = np.ones(y.shape[-1], dtype=np.float32)
     before_hold: float | None = None
+    overs_db = 0.0  # how far the inter-sample peaks rise over the sample peaks: limit lower
     for hold_s in LIMIT_HOLDS_S:
         for _ in range(3):
             short = target - level
             static = np.float32(10 ** (np.clip(short, -40, 24) / 20))
             y = y * static
-            gain = limiter_gain(y, sr=sr, hold_s=hold_s)
+            gain, trim = _limiter(
+                y, sr=sr, ceiling_db=CEILING_DBTP, hold_s=hold_s, overs_db=overs_db
+            )
+            gain = gain * np.float32(trim)
+            overs_db = min(MAX_OVERS_DB, overs_db - 20 * np.log10(trim))
             y, total = y * gain, total * (static * gain)
             measured = loudness_of_energy(energy * total.astype(np.float64) ** 2, sr=sr)
             if measured is None:
                 return y
             level = measured
-            if abs(level - target) <= 0.5 or abs(short) - abs(target - level) < 0.1:
+            if abs(level - target) <= MATCH_LU or abs(short) - abs(target - level) < 0.1:
                 break  # matched, or this hold gains no more: a faster one
-        if abs(level - target) <= 0.5:
+        if abs(level - target) <= MATCH_LU:
             break
         if before_hold is not None and level - before_hold < 0.1:
             break  # faster holds do not help: inter-sample peaks, not the limiter, set the level
