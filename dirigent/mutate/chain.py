@@ -233,9 +233,10 @@ def _limiter(
         hold = max(1, int(hold_s * sr / LIMIT_BLOCK))
         floor = minimum_filter1d(need, size=2 * ahead + 1)  # reaches its floor 1.5 ms early
         held = minimum_filter1d(floor, size=hold, origin=(hold - 1) // 2)  # and holds after
-        smooth = np.minimum(uniform_filter1d(held, size=ahead), floor)
-        centres = (np.arange(blocks) + 0.5) * LIMIT_BLOCK
-        gain = np.interp(np.arange(n), centres, smooth).astype(np.float32)
+        smooth = np.minimum(uniform_filter1d(held, size=ahead), floor).astype(np.float32)
+        # per sample: each block's gain, smoothed over one block (a neighbour's floor already
+        # covers this block's peaks, so smoothing never lets a peak through)
+        gain = uniform_filter1d(np.repeat(smooth, LIMIT_BLOCK)[:n], size=LIMIT_BLOCK)
     peak = true_peak(y * gain)
     return gain, (ceiling / peak if peak > ceiling else 1.0)
 
@@ -294,7 +295,8 @@ def _match(
 def finish(y: np.ndarray, *, sr: int, target_lufs: float | None, is_loop: bool) -> np.ndarray:
     """Safe output: finite, at ``target_lufs`` (within 1 LU where the ceiling allows; None:
     left as it is), true peak at most :data:`CEILING_DBTP`, loops seamless; float32."""
-    y = np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
+    if not np.isfinite(y).all():
+        y = np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
     if is_loop:
         y = seam(y, sr=sr)
     target = target_lufs
@@ -311,4 +313,4 @@ def finish(y: np.ndarray, *, sr: int, target_lufs: float | None, is_loop: bool) 
         ceiling = 10 ** (CEILING_DBTP / 20)
         if peak > ceiling:
             y = y * (ceiling / peak)
-    return y.astype(np.float32)
+    return y.astype(np.float32, copy=False)
