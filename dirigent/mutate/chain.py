@@ -222,9 +222,7 @@ def _limiter(
 
     ceiling = 10 ** (ceiling_db / 20)
     n = y.shape[-1]
-    blocks = -(-n // LIMIT_BLOCK)
-    level = np.pad(np.abs(y).max(axis=0), (0, blocks * LIMIT_BLOCK - n))
-    peaks = level.reshape(blocks, LIMIT_BLOCK).max(axis=1)
+    peaks = tf.block_peaks(y, block=LIMIT_BLOCK)
     room = ceiling * LIMIT_MARGIN * 10 ** (-overs_db / 20)
     need = np.minimum(1.0, room / np.maximum(peaks, 1e-12))
     gain = np.ones(n, dtype=np.float32)

@@ -249,6 +249,15 @@ def gate(
     return (y * smooth).astype(y.dtype, copy=False)
 
 
+def block_peaks(y: np.ndarray, *, block: int) -> np.ndarray:
+    """Peak magnitude over all channels of ``y`` (channels, n) in each run of ``block``
+    samples (the last run may be shorter)."""
+    n = y.shape[-1]
+    blocks = -(-n // block)
+    level = np.pad(np.abs(y).max(axis=0), (0, blocks * block - n))
+    return level.reshape(blocks, block).max(axis=1)
+
+
 def _envelope(x: np.ndarray, *, sr: float, release_s: float) -> np.ndarray:
     """Peak envelope: instant attack, exponential release (vectorised in blocks)."""
     from scipy.signal import lfilter
@@ -265,9 +274,8 @@ def transient(y: np.ndarray, *, sr: int, amount: float) -> np.ndarray:
     if amount == 0:
         return y.copy()
     n = y.shape[-1]
-    blocks = -(-n // ENVELOPE_BLOCK)
-    level = np.pad(np.abs(y).max(axis=0), (0, blocks * ENVELOPE_BLOCK - n))
-    peaks = level.reshape(blocks, ENVELOPE_BLOCK).max(axis=1)  # 0.7 ms steps at 44.1 kHz
+    peaks = block_peaks(y, block=ENVELOPE_BLOCK)  # 0.7 ms steps at 44.1 kHz
+    blocks = peaks.size
     rate = sr / ENVELOPE_BLOCK
     fast = _envelope(peaks, sr=rate, release_s=0.005) + 1e-6
     slow = _envelope(peaks, sr=rate, release_s=0.08) + 1e-6
