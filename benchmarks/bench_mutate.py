@@ -56,8 +56,8 @@ def main() -> None:
     }
     cases: list[tuple[str, Callable[[], object]]] = [
         ("baseline: copy of the array", lambda: y.copy()),
-        ("pitch +3 (varispeed)", lambda: tf.pitch(y, sr=SR, semitones=3, keep_length=False)),
-        ("pitch +3 (keep length)", lambda: tf.pitch(y, sr=SR, semitones=3, keep_length=True)),
+        ("pitch +3 (varispeed)", lambda: tf.pitch(y, sr=SR, semitones=3)),
+        ("pitch +3 (keep length)", lambda: tf.pitch(y, sr=SR, semitones=3, length=y.shape[-1])),
         (
             "stretch 128 -> 132 BPM",
             lambda: tf.stretch(y, sr=SR, length=int(y.shape[-1] * BPM / 132)),

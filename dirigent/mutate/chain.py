@@ -138,10 +138,8 @@ def render(
     if value("stretch") and is_loop and source_bpm:
         length = bar_length(y.shape[-1], sr=sr, bpm=source_bpm, tempo=mutation.tempo)
         bpm = mutation.tempo
-    if semitones(value("pitch")):
-        y = tf.resample(y, factor=2 ** (-semitones(value("pitch")) / 12))
-    if length is not None and length != y.shape[-1]:
-        y = tf.stretch(y, sr=sr, length=length)
+    if semitones(value("pitch")) or (length is not None and length != y.shape[-1]):
+        y = tf.pitch(y, sr=sr, semitones=semitones(value("pitch")), length=length)
     if value("slice"):
         y = tf.shuffle(y, sr=sr, bpm=bpm, amount=value("slice"), rng=rng)
     if value("stutter"):

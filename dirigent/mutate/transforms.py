@@ -40,17 +40,16 @@ def resample(y: np.ndarray, *, factor: float) -> np.ndarray:
     return resample_poly(y, ratio.numerator, ratio.denominator, axis=-1).astype(y.dtype)
 
 
-def pitch(y: np.ndarray, *, sr: int, semitones: float, keep_length: bool) -> np.ndarray:
-    """Transpose by ``semitones``: as a sampler does (shorter when higher), or keeping the
-    length (resampled, then stretched back) for loops that must stay on the grid."""
+def pitch(y: np.ndarray, *, sr: int, semitones: float, length: int | None = None) -> np.ndarray:
+    """Transpose by ``semitones`` as a sampler does (shorter when higher), then, when
+    ``length`` is given, stretch to exactly that many samples (a loop keeps its length, or
+    lands on the bars of a new tempo: one stretch for both)."""
     if not -24 <= semitones <= 24:
         raise ParameterError(f"semitones={semitones} must be in -24..24")
-    if semitones == 0:
-        return y.copy()
-    shifted = resample(y, factor=2 ** (-semitones / 12))
-    if not keep_length:
+    shifted = resample(y, factor=2 ** (-semitones / 12)) if semitones else y.copy()
+    if length is None or length == shifted.shape[-1]:
         return shifted
-    return stretch(shifted, sr=sr, length=y.shape[-1])
+    return stretch(shifted, sr=sr, length=length)
 
 
 def stretch(y: np.ndarray, *, sr: int, length: int) -> np.ndarray:
