@@ -197,7 +197,7 @@ class Daemon:
         """Stems that sound like ``example``: a stem id, a catalogued path, or an audio file
         inside the library roots."""
         if not example.isdigit():
-            catalogued = str(Path(example).expanduser().resolve()) in self.searcher.row_of_path
+            catalogued = self.searcher.row_of_file(Path(example)) is not None
             example = example if catalogued else str(inside(example, self.config.library))
         elif int(example) not in self.searcher.row_of:
             raise ParameterError(f"no stem with id {example}")

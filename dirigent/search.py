@@ -247,12 +247,17 @@ class Searcher:
         if like.isdigit() and int(like) in self.row_of:
             return self.vectors[self.row_of[int(like)]]
         path = Path(like).expanduser()
-        if str(path.resolve()) in self.row_of_path:
-            return self.vectors[self.row_of_path[str(path.resolve())]]
+        row = self.row_of_file(path)
+        if row is not None:
+            return self.vectors[row]
         if not path.is_file():
             raise ParameterError(f"--like {like!r} is neither a stem id nor an audio file")
         y, sr, _ = decode(path.read_bytes(), path)
         return self.backend.embed_audio(y, sr=sr)
+
+    def row_of_file(self, path: Path) -> int | None:
+        """The row of a catalogued file (any spelling of its path), else None."""
+        return self.row_of_path.get(str(path.expanduser().resolve()))
 
     def _mask(self, c: Constraints) -> np.ndarray | None:
         """Rows that pass the hard filters; None when nothing is filtered."""

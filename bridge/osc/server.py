@@ -335,7 +335,10 @@ class OscServer:
 
     def send_later(self) -> None:
         """Send what :meth:`later` gives."""
-        for payload, dest in self.later():
+        self._send(self.later())
+
+    def _send(self, datagrams: list[tuple[bytes, tuple[str, int]]]) -> None:
+        for payload, dest in datagrams:
             try:
                 self.sock.sendto(payload, dest)
             except OSError:
@@ -349,11 +352,7 @@ class OscServer:
             return False
         except OSError:  # e.g. ICMP port unreachable from an earlier reply
             return True
-        for payload, dest in self.handle(data, sender):
-            try:
-                self.sock.sendto(payload, dest)
-            except OSError:
-                self.stats.send_failures += 1
+        self._send(self.handle(data, sender))
         return True
 
     def close(self) -> None:
