@@ -225,14 +225,29 @@ class Daemon:
             explain=False,
         )
         latency = (time.perf_counter() - started) * 1000
+        params = {"top_k": top_k, "category": category or None, "like": list(like)}
+        answer = self._logged(logged_as, params, results, latency, client)
+        for r in results:
+            self.recent[r.stem_id] = (answer.query_id, logged_as)
+        searcher.returned.update(r.stem_id for r in results)
+        return answer
+
+    def _logged(
+        self,
+        logged_as: str,
+        params: dict[str, Any],
+        results: list[Result],
+        latency: float,
+        client: str,
+    ) -> Answer:
+        """Log an answer in the background; its results become the last results (pads)."""
         query_id = self.log.next_query_id()
-        params = json.dumps({"top_k": top_k, "category": category or None, "like": list(like)})
         self.log.query(
             Query(
                 query_id,
                 logged_as,
-                params,
-                searcher.backend.name,
+                json.dumps(params),
+                self.searcher.backend.name,
                 latency,
                 client,
                 tuple((r.rank, r.stem_id, r.score) for r in results),
@@ -240,9 +255,6 @@ class Daemon:
             )
         )
         self.last_results = [r.stem_id for r in results]
-        for r in results:
-            self.recent[r.stem_id] = (query_id, logged_as)
-        searcher.returned.update(r.stem_id for r in results)
         return Answer(query_id, results, latency)
 
     def feedback(self, stem_id: int, action: str, *, client: str = "") -> int | None:
@@ -428,22 +440,8 @@ class Daemon:
             top_k=top_k,
         )
         results = [searcher.result(rank, row, score) for rank, (row, score) in enumerate(picks, 1)]
-        self.last_results = [r.stem_id for r in results]
         latency = (time.perf_counter() - started) * 1000
-        query_id = self.log.next_query_id()
-        self.log.query(
-            Query(
-                query_id,
-                f"suggest {stem_id}",
-                json.dumps({"top_k": top_k}),
-                searcher.backend.name,
-                latency,
-                client,
-                tuple((r.rank, r.stem_id, r.score) for r in results),
-                dt.datetime.now(),
-            )
-        )
-        return Answer(query_id, results, latency)
+        return self._logged(f"suggest {stem_id}", {"top_k": top_k}, results, latency, client)
 
     # --- live playback ------------------------------------------------------------------------
 
