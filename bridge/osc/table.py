@@ -196,58 +196,37 @@ def _labels(answer: Any) -> list[Reply]:
     return [(f"{PREFIX}/stage/row/{n}", (text,)) for n, text in enumerate(names, 1)]
 
 
-def _pressed(press: float) -> bool:
-    return press >= 0.5  # a button sends 1 when pressed and 0 when released
+def _button(act: Callable[[Context], list[Reply]]) -> Callable[..., list[Reply]]:
+    """A tablet button: it sends 1 when pressed and 0 when released; ``act`` on the press."""
+
+    def handler(ctx: Context, press: float) -> list[Reply]:
+        return act(ctx) if press >= 0.5 else []
+
+    return handler
 
 
 def stage_preset(number: int) -> Callable[..., list[Reply]]:
-    def handler(ctx: Context, press: float) -> list[Reply]:
-        if not _pressed(press):
-            return []
+    def act(ctx: Context) -> list[Reply]:
         answer = ctx.daemon.preset(number, client=ctx.client)
         return _results(answer) + _labels(answer)
 
-    return handler
+    return _button(act)
 
 
 def stage_row(row: int) -> Callable[..., list[Reply]]:
-    def handler(ctx: Context, press: float) -> list[Reply]:
-        if not _pressed(press):
-            return []
-        stem = ctx.daemon.select(row)
-        return [(f"{PREFIX}/stage/selected", (row, stem))]
-
-    return handler
+    return _button(lambda ctx: [(f"{PREFIX}/stage/selected", (row, ctx.daemon.select(row)))])
 
 
 def stage_launch(row: int) -> Callable[..., list[Reply]]:
-    def handler(ctx: Context, press: float) -> list[Reply]:
-        if not _pressed(press):
-            return []
-        stem = ctx.daemon.select(row)
-        beat_at, in_s = ctx.daemon.launch(stem, client=ctx.client)
-        return [(f"{PREFIX}/play/scheduled", (stem, float(beat_at), float(in_s)))]
-
-    return handler
+    return _button(lambda ctx: launch(ctx, ctx.daemon.select(row), -1, "main"))
 
 
 def stage_feedback(action: str) -> Callable[..., list[Reply]]:
-    def handler(ctx: Context, press: float) -> list[Reply]:
-        if not _pressed(press):
-            return []
-        stem = ctx.daemon.selected_stem()
-        query_id = ctx.daemon.feedback(stem, action, client=ctx.client)
-        return [(f"{PREFIX}/feedback/ok", (stem, action, query_id or 0))]
-
-    return handler
+    give = {"like": like, "skip": skip}[action]
+    return _button(lambda ctx: give(ctx, ctx.daemon.selected_stem()))
 
 
-def stage_mutate(ctx: Context, press: float) -> list[Reply]:
-    if not _pressed(press):
-        return []
-    stem = ctx.daemon.selected_stem()
-    mutation = ctx.daemon.mutate(stem, {}, client=ctx.client)
-    return [(f"{PREFIX}/mutate/queued", (stem, mutation.describe()))]
+stage_mutate = _button(lambda ctx: mutate(ctx, ctx.daemon.selected_stem()))
 
 
 def knob(name: str) -> Callable[..., list[Reply]]:
