@@ -130,3 +130,32 @@ def daemon(served_config: Any) -> Any:
     d = Daemon(served_config)
     yield d
     d.close()
+
+
+OSC_CLIENT = ("127.0.0.1", 50000)
+
+
+def decode(out: list[tuple[bytes, tuple[str, int]]]) -> list[tuple[str, list[Any]]]:
+    """The (address, args) messages in the datagrams a server answered with."""
+    from pythonosc.osc_packet import OscPacket
+
+    return [(m.message.address, m.message.params) for d, _ in out for m in OscPacket(d).messages]
+
+
+def ask(
+    server: Any, address: str, *args: Any, sender: tuple[str, int] = OSC_CLIENT
+) -> list[tuple[str, list[Any]]]:
+    """Hand one message to an OSC server's protocol (no socket) and decode its answer."""
+    from bridge.osc.server import encode
+
+    return decode(server.handle(encode(address, args), sender))
+
+
+@pytest.fixture
+def server(daemon: Any) -> Any:
+    """The OSC protocol over the daemon fixture, without a rate limit."""
+    from bridge.osc.server import OscServer
+
+    s = OscServer(daemon, host="127.0.0.1", port=0, reply_port=9001, rate=0)
+    yield s
+    s.close()

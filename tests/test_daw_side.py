@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pythonosc.osc_packet import OscPacket
 
-from bridge.osc.server import OscServer, encode
+from tests.conftest import ask
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,32 +26,24 @@ def test_generated_device_and_layout_are_current() -> None:
     assert xml == build_touchosc.layout(), "python scripts/build_touchosc.py"
 
 
-def test_the_stage_page_searches_selects_likes_and_launches(daemon: Any) -> None:
-    server = OscServer(daemon, port=0, rate=0)
-
+def test_the_stage_page_searches_selects_likes_and_launches(daemon: Any, server: Any) -> None:
     def press(address: str, value: float = 1.0) -> list[tuple[str, list[Any]]]:
-        out = server.handle(encode(address, (value,)), ("10.0.0.9", 8000))
-        return [
-            (m.message.address, m.message.params) for d, _ in out for m in OscPacket(d).messages
-        ]
+        return ask(server, address, value, sender=("10.0.0.9", 8000))
 
-    try:
-        assert press("/dirigent/stage/preset/1", 0.0) == []  # the release does nothing
-        replies = press("/dirigent/stage/preset/1")
-        rows = [args[0] for address, args in replies if address.startswith("/dirigent/stage/row/")]
-        assert len(rows) == 8 and rows[0].startswith("1. ")
-        assert replies[0][0] == "/dirigent/result"
-        [(address, (row, stem))] = press("/dirigent/stage/select/2")
-        assert address == "/dirigent/stage/selected" and row == 2 and stem == daemon.last_results[1]
-        [(address, args)] = press("/dirigent/stage/like")
-        assert address == "/dirigent/feedback/ok" and args[:2] == [stem, "like"]
-        [(address, args)] = press("/dirigent/stage/launch/3")
-        assert address == "/dirigent/play/scheduled" and args[0] == daemon.last_results[2]
-        assert press("/dirigent/knob/drive", 0.25) == [] and daemon.knobs["drive"] == 0.25
-        [(address, (where, why))] = press("/dirigent/stage/select/9")
-        assert address == "/dirigent/error" and "unknown address" in why
-    finally:
-        server.close()
+    assert press("/dirigent/stage/preset/1", 0.0) == []  # the release does nothing
+    replies = press("/dirigent/stage/preset/1")
+    rows = [args[0] for address, args in replies if address.startswith("/dirigent/stage/row/")]
+    assert len(rows) == 8 and rows[0].startswith("1. ")
+    assert replies[0][0] == "/dirigent/result"
+    [(address, (row, stem))] = press("/dirigent/stage/select/2")
+    assert address == "/dirigent/stage/selected" and row == 2 and stem == daemon.last_results[1]
+    [(address, args)] = press("/dirigent/stage/like")
+    assert address == "/dirigent/feedback/ok" and args[:2] == [stem, "like"]
+    [(address, args)] = press("/dirigent/stage/launch/3")
+    assert address == "/dirigent/play/scheduled" and args[0] == daemon.last_results[2]
+    assert press("/dirigent/knob/drive", 0.25) == [] and daemon.knobs["drive"] == 0.25
+    [(address, (where, why))] = press("/dirigent/stage/select/9")
+    assert address == "/dirigent/error" and "unknown address" in why
 
 
 def test_install_ableton_plans_installs_and_is_idempotent(cli: Any, tmp_path: Path) -> None:

@@ -15,24 +15,9 @@ from bridge.osc import docs
 from bridge.osc.server import MAX_PACKET, OscServer, encode
 from bridge.osc.table import BY_ADDRESS, ROUTES
 from dirigent.errors import ConfigError
+from tests.conftest import OSC_CLIENT, ask, decode
 
 ROOT = Path(__file__).resolve().parents[1]
-CLIENT = ("127.0.0.1", 50000)
-
-
-def decode(out: list[tuple[bytes, tuple[str, int]]]) -> list[tuple[str, list[Any]]]:
-    return [(m.message.address, m.message.params) for d, _ in out for m in OscPacket(d).messages]
-
-
-@pytest.fixture
-def server(daemon: Any) -> Any:
-    s = OscServer(daemon, host="127.0.0.1", port=0, reply_port=9001, rate=0)
-    yield s
-    s.close()
-
-
-def ask(server: OscServer, address: str, *args: Any) -> list[tuple[str, list[Any]]]:
-    return decode(server.handle(encode(address, args), CLIENT))
 
 
 def test_docs_are_generated_from_the_table() -> None:
@@ -113,7 +98,7 @@ def bundle(*messages: bytes) -> bytes:
 
 def test_bundles_are_answered_message_by_message(server: OscServer) -> None:
     packet = bundle(encode("/dirigent/ping", ()), encode("/dirigent/search", ("kick", 2)))
-    replies = decode(server.handle(packet, CLIENT))
+    replies = decode(server.handle(packet, OSC_CLIENT))
     assert [a for a, _ in replies] == [
         "/dirigent/pong",
         "/dirigent/result",
@@ -178,7 +163,7 @@ def test_malformed_messages_get_one_error_and_change_nothing(
 ) -> None:
     clock_before = (daemon.clock.tempo, daemon.clock.numerator, daemon.clock.denominator)
     ids_before = daemon.log.next_query_id()
-    [(reply, args)] = decode(server.handle(packet, CLIENT))
+    [(reply, args)] = decode(server.handle(packet, OSC_CLIENT))
     assert reply == "/dirigent/error"
     assert args[0] == address and reason in args[1], args
     assert (daemon.clock.tempo, daemon.clock.numerator, daemon.clock.denominator) == clock_before
@@ -203,7 +188,7 @@ def test_symlinks_out_of_the_library_are_refused(
 def test_rate_limit_drops_and_counts(daemon: Any) -> None:
     s = OscServer(daemon, port=0, rate=20)
     try:
-        answered = sum(bool(s.handle(encode("/dirigent/ping", ()), CLIENT)) for _ in range(100))
+        answered = sum(bool(s.handle(encode("/dirigent/ping", ()), OSC_CLIENT)) for _ in range(100))
     finally:
         s.close()
     assert 20 <= answered < 30 and s.stats.rate_limited == 100 - answered

@@ -13,6 +13,7 @@ import soundfile as sf
 
 from dirigent.playback import FileSink, Player, open_output
 from dirigent.transport import TransportClock
+from tests.conftest import ask
 
 SR = 44100
 BPM = 128.0
@@ -90,27 +91,12 @@ def test_no_sound_card_means_the_file_sink(tmp_path: Path) -> None:
     assert (tmp_path / "playback.wav").stat().st_size > 0
 
 
-def test_play_over_osc_starts_on_the_next_bar(daemon: Any) -> None:
-    from pythonosc.osc_packet import OscPacket
-
-    from bridge.osc.server import OscServer, encode
-
-    server = OscServer(daemon, port=0, rate=0)
-    try:
-
-        def ask(address: str, *args: Any) -> list[Any]:
-            out = server.handle(encode(address, args), ("127.0.0.1", 5000))
-            return [
-                (m.message.address, m.message.params) for d, _ in out for m in OscPacket(d).messages
-            ]
-
-        ask("/dirigent/transport/tempo", BPM)
-        ask("/dirigent/transport/beat", 1.5)
-        ask("/dirigent/transport/play", 1)
-        stem = int(daemon.searcher.ids[0])
-        [(address, (played, beat, seconds))] = ask("/dirigent/play", stem)
-        assert address == "/dirigent/play/scheduled" and played == stem
-        assert beat == 4.0 and 0 < seconds <= 2.5 * 60 / BPM + 0.05
-        assert ask("/dirigent/stop") == [("/dirigent/stop/ok", [])]
-    finally:
-        server.close()
+def test_play_over_osc_starts_on_the_next_bar(daemon: Any, server: Any) -> None:
+    ask(server, "/dirigent/transport/tempo", BPM)
+    ask(server, "/dirigent/transport/beat", 1.5)
+    ask(server, "/dirigent/transport/play", 1)
+    stem = int(daemon.searcher.ids[0])
+    [(address, (played, beat, seconds))] = ask(server, "/dirigent/play", stem)
+    assert address == "/dirigent/play/scheduled" and played == stem
+    assert beat == 4.0 and 0 < seconds <= 2.5 * 60 / BPM + 0.05
+    assert ask(server, "/dirigent/stop") == [("/dirigent/stop/ok", [])]

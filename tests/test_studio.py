@@ -9,27 +9,10 @@ from typing import Any
 
 import pytest
 import soundfile as sf
-from pythonosc.osc_packet import OscPacket
 
-from bridge.osc.server import OscServer, encode
+from bridge.osc.server import OscServer
 from dirigent.catalog import Catalog
-
-CLIENT = ("127.0.0.1", 50000)
-
-
-def decode(out: list[tuple[bytes, tuple[str, int]]]) -> list[tuple[str, list[Any]]]:
-    return [(m.message.address, m.message.params) for d, _ in out for m in OscPacket(d).messages]
-
-
-@pytest.fixture
-def server(daemon: Any) -> Any:
-    s = OscServer(daemon, host="127.0.0.1", port=0, reply_port=9001, rate=0)
-    yield s
-    s.close()
-
-
-def ask(server: OscServer, address: str, *args: Any) -> list[tuple[str, list[Any]]]:
-    return decode(server.handle(encode(address, args), CLIENT))
+from tests.conftest import ask, decode
 
 
 def wait_ready(server: OscServer, count: int = 1, timeout_s: float = 30.0) -> list[list[Any]]:
