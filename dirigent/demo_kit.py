@@ -366,6 +366,11 @@ Recipe = Callable[[np.random.Generator], np.ndarray]
 def _recipes(sr: int) -> list[tuple[str, str, bool, float | None, str | None, Recipe]]:
     """(relative path, category, is_loop, bpm, key, render) for every file of the kit."""
     r: list[tuple[str, str, bool, float | None, str | None, Recipe]] = []
+
+    def shot(path: str, category: str, render: Recipe) -> None:
+        """A one-shot: no loop, no tempo, no key."""
+        r.append((path, category, False, None, None, render))
+
     kicks = [
         ("Punchy", 170, 50, 0.3, 1.0),
         ("Deep", 120, 42, 0.55, 1.0),
@@ -388,48 +393,28 @@ def _recipes(sr: int) -> list[tuple[str, str, bool, float | None, str | None, Re
             )
         )
     for i, (tone, d) in enumerate([(180, 0.12), (220, 0.2), (160, 0.3), (250, 0.08)], 1):
-        r.append(
-            (
-                f"One Shots/Snares/{PREFIX}_Snare_{i:02d}.wav",
-                "snare",
-                False,
-                None,
-                None,
-                lambda g, tone=tone, d=d: snare(sr=sr, rng=g, tone=tone, decay=d),
-            )
+        shot(
+            f"One Shots/Snares/{PREFIX}_Snare_{i:02d}.wav",
+            "snare",
+            lambda g, tone=tone, d=d: snare(sr=sr, rng=g, tone=tone, decay=d),
         )
     for i, (sp, tl) in enumerate([(0.011, 0.12), (0.008, 0.2), (0.014, 0.08), (0.01, 0.3)], 1):
-        r.append(
-            (
-                f"One Shots/Claps/{PREFIX}_Clap_{i:02d}.wav",
-                "clap",
-                False,
-                None,
-                None,
-                lambda g, sp=sp, tl=tl: clap(sr=sr, rng=g, spread=sp, tail=tl),
-            )
+        shot(
+            f"One Shots/Claps/{PREFIX}_Clap_{i:02d}.wav",
+            "clap",
+            lambda g, sp=sp, tl=tl: clap(sr=sr, rng=g, spread=sp, tail=tl),
         )
     for i, (d, tone) in enumerate([(0.03, 1.0), (0.045, 1.2), (0.02, 0.9)], 1):
-        r.append(
-            (
-                f"One Shots/Hats/{PREFIX}_Closed_Hat_{i:02d}.wav",
-                "hihat",
-                False,
-                None,
-                None,
-                lambda g, d=d, tone=tone: hat(sr=sr, rng=g, decay=d, tone=tone),
-            )
+        shot(
+            f"One Shots/Hats/{PREFIX}_Closed_Hat_{i:02d}.wav",
+            "hihat",
+            lambda g, d=d, tone=tone: hat(sr=sr, rng=g, decay=d, tone=tone),
         )
     for i, (d, tone) in enumerate([(0.2, 1.0), (0.3, 1.1), (0.16, 0.95)], 1):
-        r.append(
-            (
-                f"One Shots/Hats/{PREFIX}_Open_Hat_{i:02d}.wav",
-                "hihat",
-                False,
-                None,
-                None,
-                lambda g, d=d, tone=tone: hat(sr=sr, rng=g, decay=d, tone=tone),
-            )
+        shot(
+            f"One Shots/Hats/{PREFIX}_Open_Hat_{i:02d}.wav",
+            "hihat",
+            lambda g, d=d, tone=tone: hat(sr=sr, rng=g, decay=d, tone=tone),
         )
     r.append(
         (
@@ -525,26 +510,12 @@ def _recipes(sr: int) -> list[tuple[str, str, bool, float | None, str | None, Re
             )
         )
     for i in (1, 2):
-        r.append(
-            (
-                f"One Shots/FX/{PREFIX}_Riser_{i:02d}.wav",
-                "fx",
-                False,
-                None,
-                None,
-                lambda g, i=i: riser(sr=sr, rng=g, seconds=2.0 + 2 * i),
-            )
+        shot(
+            f"One Shots/FX/{PREFIX}_Riser_{i:02d}.wav",
+            "fx",
+            lambda g, i=i: riser(sr=sr, rng=g, seconds=2.0 + 2 * i),
         )
-        r.append(
-            (
-                f"One Shots/FX/{PREFIX}_Impact_{i:02d}.wav",
-                "fx",
-                False,
-                None,
-                None,
-                lambda g: impact(sr=sr, rng=g),
-            )
-        )
+        shot(f"One Shots/FX/{PREFIX}_Impact_{i:02d}.wav", "fx", lambda g: impact(sr=sr, rng=g))
     for i, (bpm, style) in enumerate([(124, 0), (128, 1), (132, 2), (138, 3)], 1):
         r.append(
             (
