@@ -7,8 +7,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from dirigent.analysis.loudness import integrated_loudness, loudness_of_energy, weighted_energy
 from dirigent.errors import ParameterError
@@ -21,7 +23,10 @@ MATCH_LU = 0.8  # loudness within this of the source ends the matching (the prom
 LIMIT_HOLDS_S = (0.05, 0.02, 0.01, 0.005, 0.002, 0.0005)  # gentlest first
 LIMIT_BLOCK = 16  # samples per gain step of the limiter (0.36 ms at 44.1 kHz)
 LIMIT_MARGIN = 10 ** (-0.2 / 20)  # sample peaks held 0.2 dB under the ceiling: room for overs
-TP_HALO = 16  # samples upsampled on each side of a candidate peak
+TP_BLOCK = 32  # true peak: samples per block checked
+TP_UP = 4  # true peak: oversampling
+TP_REACH = 10  # true peak: input samples the upsampling filter reaches on each side
+TP_CHUNK = 16384  # true peak: samples upsampled per matrix product (bounded memory)
 TP_RANGE_DB = 3.0  # only samples this close to the sample peak can hide a true-peak over
 
 
@@ -180,25 +185,50 @@ def bar_length(n: int, *, sr: int, bpm: float, tempo: float) -> int:
     return int(round(bars * 4 * 60 / tempo * sr))
 
 
-def true_peak(y: np.ndarray) -> float:
-    """Peak of ``y`` upsampled 4x (the inter-sample peaks a DAC makes), linear. Only the
-    stretches within :data:`TP_RANGE_DB` of the sample peak are upsampled."""
-    from scipy.ndimage import maximum_filter1d
-    from scipy.signal import resample_poly
+@lru_cache(maxsize=1)
+def _upsampling_taps() -> np.ndarray:
+    """``(2 * TP_REACH + 1, TP_UP)``: the signal upsampled :data:`TP_UP` times at sample
+    ``k + p / TP_UP`` is ``x[k - TP_REACH : k + TP_REACH + 1] @ taps[:, p]``. The filter is
+    scipy's ``resample_poly`` one, so the readings are the ones it gives."""
+    from scipy.signal import firwin
 
+    half = TP_REACH * TP_UP
+    h = firwin(2 * half + 1, 1.0 / TP_UP, window=("kaiser", 5.0)) * TP_UP
+    taps = np.zeros((2 * TP_REACH + 1, TP_UP), dtype=np.float32)
+    for p in range(TP_UP):
+        for d in range(-TP_REACH, TP_REACH + 1):
+            if 0 <= p + half - TP_UP * d <= 2 * half:
+                taps[d + TP_REACH, p] = h[p + half - TP_UP * d]
+    return taps
+
+
+def true_peak(y: np.ndarray) -> float:
+    """Peak of ``y`` upsampled 4x (the inter-sample peaks a DAC makes), linear. Only the blocks
+    of :data:`TP_BLOCK` samples within :data:`TP_RANGE_DB` of the sample peak, and one block
+    either side of them, are upsampled."""
     y = np.atleast_2d(y)
     if not y.size:
         return 0.0
-    level = np.abs(y).max(axis=0)
-    top = float(level.max())
+    peaks = tf.block_peaks(y, block=TP_BLOCK)
+    top = float(peaks.max())
     if top == 0:
         return 0.0
-    cover = maximum_filter1d(level >= top * 10 ** (-TP_RANGE_DB / 20), size=2 * TP_HALO + 1)
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], cover.astype(np.int8), [0]])))
-    pieces = [y[:, a:b] for a, b in zip(edges[::2], edges[1::2], strict=True)]
-    gap = np.zeros((y.shape[0], 2 * TP_HALO), dtype=y.dtype)
-    joined = np.concatenate([p for piece in pieces for p in (piece, gap)], axis=1)
-    return max(top, float(np.abs(resample_poly(joined, 4, 1, axis=-1)).max()))
+    hot = peaks >= top * 10 ** (-TP_RANGE_DB / 20)
+    hot = hot | np.concatenate([[False], hot[:-1]]) | np.concatenate([hot[1:], [False]])
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], hot.astype(np.int8), [0]]))) * TP_BLOCK
+    gap = np.zeros((y.shape[0], TP_BLOCK), dtype=np.float32)  # >= TP_REACH: pieces stay apart
+    joined = np.concatenate(
+        [gap, *(p for a, b in zip(edges[::2], edges[1::2], strict=True) for p in (y[:, a:b], gap))],
+        axis=1,
+    )
+    taps = _upsampling_taps()
+    width = taps.shape[0]
+    peak = top
+    for start in range(0, joined.shape[-1] - width + 1, TP_CHUNK):
+        chunk = joined[:, start : start + TP_CHUNK + width - 1]
+        windows = sliding_window_view(chunk, width, axis=-1)
+        peak = max(peak, float(np.abs(windows @ taps).max()))
+    return peak
 
 
 def limiter_gain(
@@ -230,9 +260,9 @@ def _limiter(
         floor = minimum_filter1d(need, size=2 * ahead + 1)  # reaches its floor 1.5 ms early
         held = minimum_filter1d(floor, size=hold, origin=(hold - 1) // 2)  # and holds after
         smooth = np.minimum(uniform_filter1d(held, size=ahead), floor).astype(np.float32)
-        # per sample: each block's gain, smoothed over one block (a neighbour's floor already
-        # covers this block's peaks, so smoothing never lets a peak through)
-        gain = uniform_filter1d(np.repeat(smooth, LIMIT_BLOCK)[:n], size=LIMIT_BLOCK)
+        # per sample: straight lines between block centres; within a block the gain stays
+        # between its own and a neighbour's, whose floor already covers this block's peaks
+        gain = tf.block_ramps(smooth, block=LIMIT_BLOCK, n=n)
     peak = true_peak(y * gain)
     return gain, (ceiling / peak if peak > ceiling else 1.0)
 
@@ -304,8 +334,8 @@ def finish(y: np.ndarray, *, sr: int, target_lufs: float | None, is_loop: bool) 
         y = _match(y, energy, sr=sr, target=target, level=level)
     if is_loop:
         y = seam(y, sr=sr)
-        edge = int(SEAM_S * sr) + 4 * TP_HALO  # only the seam changed since the limiter
-        peak = true_peak(np.concatenate([y[:, -edge:], y[:, : 4 * TP_HALO]], axis=1))
+        edge = int(SEAM_S * sr) + 2 * TP_BLOCK  # only the seam changed since the limiter
+        peak = true_peak(np.concatenate([y[:, -edge:], y[:, : 2 * TP_BLOCK]], axis=1))
         ceiling = 10 ** (CEILING_DBTP / 20)
         if peak > ceiling:
             y = y * (ceiling / peak)
