@@ -292,7 +292,11 @@ def _match(
     needed)."""
     total = np.ones(y.shape[-1], dtype=np.float32)
     before_hold: float | None = None
-    overs_db = 0.0  # how far the inter-sample peaks rise over the sample peaks: limit lower
+    # how far the inter-sample peaks rise over the sample peaks: limit that much lower. The
+    # source's own overs are the first guess (a crushed or driven sound has large ones), so
+    # one pass of the limiter mostly does.
+    top = float(np.abs(y).max())
+    overs_db = min(MAX_OVERS_DB, 20 * np.log10(true_peak(y) / top)) if top > 0 else 0.0
     for hold_s in LIMIT_HOLDS_S:
         for _ in range(3):
             short = target - level

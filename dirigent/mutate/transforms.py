@@ -113,13 +113,14 @@ def snap_to_onsets(grid: np.ndarray, y: np.ndarray, *, sr: int, tolerance_s: flo
     )
     level = np.log10(energy + 1e-9)
     strength = np.concatenate([[0.0], np.maximum(np.diff(level), 0.0)])  # rises in level
-    times = np.arange(strength.size) * ONSET_HOP
+    floor = 2 * np.median(strength) + 1e-9 if strength.size else 0.0
     out = grid.copy()
     radius = tolerance_s * sr
     for i, g in enumerate(grid[1:], 1):
-        near = np.flatnonzero(np.abs(times - g) <= radius)
-        if near.size and strength[near].max() > 2 * np.median(strength) + 1e-9:
-            out[i] = max(out[i - 1] + 1, int(times[near[np.argmax(strength[near])]]))
+        first = max(0, int(np.ceil((g - radius) / ONSET_HOP)))
+        near = strength[first : int(np.floor((g + radius) / ONSET_HOP)) + 1]
+        if near.size and near.max() > floor:
+            out[i] = max(out[i - 1] + 1, (first + int(np.argmax(near))) * ONSET_HOP)
     return out
 
 
