@@ -12,13 +12,15 @@ import numpy as np
 from dirigent.analysis.spectrum import Spectrogram, frame_rms_db
 from dirigent.analysis.tempo import autocorrelation
 
-DESCRIPTOR_VERSION = 3
+DESCRIPTOR_VERSION = 4
 BANDS_HZ = (60.0, 150.0, 400.0, 1500.0, 5000.0, 10000.0)  # edges of 7 bands
 BAND_NAMES = ("sub", "bass", "lowmid", "mid", "highmid", "high", "air")
 N_MEL = 20
 MEL_MAX_HZ = 10000.0  # below Nyquist of 22.05 kHz files, common in older libraries
 ATTACK_S = 0.05
 INFRASONIC_HZ = 25.0
+ENVELOPE_MS = (20, 50, 100, 200, 400, 800)  # where the level is read after the onset
+FLOOR_DB = -80.0
 SCALAR_NAMES = (
     "log_duration",  # log10 seconds
     "centroid",  # log2 Hz, energy-weighted over frames
@@ -41,6 +43,10 @@ SCALAR_NAMES = (
     "tail_db",  # level of the last 10 ms below the loudest 10 ms (0: ends at full level)
     "dc",  # |mean| / RMS: 1 for a control signal (an LFO shape), ~0 for sound
     "infrasonic",  # share of power below 25 Hz (a slow control shape, a one-cycle table)
+    *(f"level_{ms}ms" for ms in ENVELOPE_MS),  # dB under the peak, this long after the onset
+    "log_rise",  # log10 seconds from the onset (-40 dB) to within 10 dB of the peak
+    "sustain",  # share of the frames after the onset within 10 dB of the peak
+    "timbre_motion",  # spread (octaves) of the centroid over the frames within 20 dB of the peak
 )
 NAMES = (
     *SCALAR_NAMES,
@@ -175,6 +181,18 @@ def describe(
     attack = np.log10(attack_frames.sum(axis=0).astype(np.float32) @ filters + 1e-10)
     attack = attack - attack.mean()
 
+    top = float(env.max())
+    onset_i = int(np.argmax(env >= top - 40))
+    levels = [
+        float(env[i] - top) if (i := onset_i + round(ms / 1000 / FRAME_S)) < env.size else FLOOR_DB
+        for ms in ENVELOPE_MS
+    ]
+    rise_frames = int(np.argmax(env[onset_i:] >= top - 10))
+    sustain = float(np.mean(env[onset_i:] >= top - 10))
+    frame_db = 10 * np.log10(frame_energy + 1e-20)
+    steady = frame_db >= frame_db.max() - 20
+    timbre_motion = float(np.std(np.log2(centroid_t[steady] + 1.0))) if steady.sum() > 1 else 0.0
+
     scalars = [
         np.log10(max(duration, 1e-3)),
         np.log2(centroid),
@@ -197,6 +215,10 @@ def describe(
         float(np.clip(env[-1] - env[peak_i], -80, 0)),
         min(abs(float(mono.mean())) / rms, 1.0),
         _infrasonic_share(mono, sr=sr),
+        *np.clip(levels, FLOOR_DB, 0),
+        np.log10(max(rise_frames * FRAME_S, FRAME_S / 2)),
+        sustain,
+        timbre_motion,
     ]
     return np.concatenate(
         [np.asarray(scalars, dtype=np.float32), mel.astype(np.float32), attack.astype(np.float32)]
