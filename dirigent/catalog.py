@@ -621,11 +621,16 @@ class Catalog:
     def set_vectors(
         self, backend: str, ids: Sequence[int], vectors: np.ndarray, replace_all: bool
     ) -> None:
-        """Store vectors of ``backend`` (all of them anew when ``replace_all``)."""
+        """Store vectors of ``backend`` (``name@version``; all of them anew when
+        ``replace_all``, which also drops the vectors of the backend's other versions)."""
+        family = backend.split("@")[0]
         self.con.execute("BEGIN TRANSACTION")
         try:
             if replace_all:
-                self.con.execute("DELETE FROM embeddings WHERE backend = ?", [backend])
+                self.con.execute(
+                    "DELETE FROM embeddings WHERE backend IN (?, ?) OR backend LIKE ?",
+                    [backend, family, family + "@%"],
+                )
             bulk_insert(
                 self.con,
                 "embeddings",

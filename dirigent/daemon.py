@@ -155,7 +155,7 @@ class Daemon:
         """Swap in a new searcher when the catalog changed; queries keep being answered by the
         old one until the swap (one reference assignment)."""
         old = self.searcher
-        if catalog.library_state(old.backend.name) == old.state:
+        if catalog.library_state(old.key) == old.state:
             return
         backend = load_backend(self.config) if hasattr(old.backend, "calibrate") else old.backend
         new = self._load(catalog, backend)

@@ -102,6 +102,12 @@ class Response:
     constraints: dict[str, Any] = field(default_factory=dict)
 
 
+def vectors_key(backend: Embedder) -> str:
+    """Where a backend's vectors are kept in the catalog: its name and version, so vectors made
+    by other weights or older descriptors are never served (they are made anew)."""
+    return f"{backend.name}@{backend.version}"
+
+
 class Searcher:
     """Holds one backend's vectors and index warm over a writable catalog."""
 
@@ -119,6 +125,7 @@ class Searcher:
         self.session = session
         self.text_weight = text_weight
         self.audio_weight = audio_weight
+        self.key = vectors_key(backend)
         self.index = VectorIndex(index_dir, backend.name, backend.dim)
         self.index_dir = index_dir
         # prompts repeat (a set on stage, a patch's buttons): their vectors are kept
@@ -138,12 +145,12 @@ class Searcher:
         """Serve the stored vectors and index when they match the catalog; otherwise embed
         what is missing (the listen backend re-embeds all: its concepts are percentiles of the
         library) and rebuild the index. Returns why something was rebuilt, else None."""
-        name = self.backend.name
+        name = self.key
         if self.catalog.library_state(name) == self.state:
             return None
         table = self._fill_missing_features(self.catalog.stem_columns())
         ids = table["id"].astype(np.int64)
-        calibration = self.index_dir / f"{name}.calibration.npz"
+        calibration = self.index_dir / f"{self.backend.name}.calibration.npz"
         listens = hasattr(self.backend, "calibrate")
         why = self.index.load(self.catalog.library_state(name))
         if why is None and not np.array_equal(self.index.ids, ids):

@@ -105,7 +105,9 @@ def test_search_pipeline_with_clap(clap, kit, tmp_path: Path) -> None:
         searcher = Searcher(catalog, clap, tmp_path / "index")
         assert searcher.refresh() == "no index yet"
         assert searcher.vectors.shape == (10, 16)
-        assert set(catalog.vector_matrix("clap", searcher.ids)[0].tolist()) == set(searcher.row_of)
+        assert set(catalog.vector_matrix(searcher.key, searcher.ids)[0].tolist()) == set(
+            searcher.row_of
+        )
         results = searcher.search("dark kick", top_k=5).results
         assert len(results) == 5 and all(r.explanation.startswith("clap ") for r in results)
         again = Searcher(catalog, clap, tmp_path / "index")

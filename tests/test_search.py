@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 from dirigent.analysis.descriptors import NAMES
 from dirigent.catalog import Catalog
 from dirigent.config import load_config
+from dirigent.embed import classifier
 from dirigent.embed.lexicon import understand
 from dirigent.embed.listen import ListenEmbedder
 from dirigent.index import VectorIndex
@@ -102,6 +104,27 @@ def anonymous(kit, tmp_path_factory: pytest.TempPathFactory):
     }
     yield searcher, truth
     catalog.close()
+
+
+def test_vectors_of_another_model_are_made_anew(kit, tmp_path: Path) -> None:
+    config = load_config(env={"XDG_CONFIG_HOME": str(tmp_path)})
+    with Catalog(tmp_path / "c.duckdb") as catalog:
+        ingest([kit[0].path.parents[2] / "One Shots"], catalog, config)
+        first = Searcher(catalog, ListenEmbedder(), tmp_path / "index")
+        first.refresh()
+        model = classifier.load()
+        # an upgrade: other trees (each leaf's classes in reverse) under another digest
+        other = replace(model, value=model.value[:, ::-1].copy(), digest="upgraded")
+        upgraded = Searcher(catalog, ListenEmbedder(other), tmp_path / "index")
+        assert upgraded.refresh() is not None
+        assert not np.allclose(upgraded.vectors, first.vectors)
+        np.testing.assert_allclose(
+            catalog.vector_matrix(upgraded.key, upgraded.ids)[1], upgraded.vectors
+        )
+        assert catalog.vector_matrix(first.key, first.ids)[0].size == 0  # the old ones dropped
+        back = Searcher(catalog, ListenEmbedder(), tmp_path / "index")
+        assert back.refresh() is not None
+        np.testing.assert_allclose(back.vectors, first.vectors, atol=1e-6)
 
 
 def test_every_vector_is_unit_length(anonymous) -> None:

@@ -27,6 +27,7 @@ class Embedder(Protocol):
 
     name: str
     dim: int
+    version: str  # what its vectors depend on besides the audio (weights, descriptors)
 
     def embed_audio(self, y: np.ndarray, *, sr: int) -> np.ndarray:
         """Unit vector (dim,) of audio ``y`` of shape ``(channels, n)`` or ``(n,)``."""

@@ -40,6 +40,7 @@ class ClapEmbedder:
         self.model = model.eval()
         self.processor = processor
         self.dim = int(model.config.projection_dim)
+        self.version = str(getattr(model.config, "_name_or_path", "")) or "unnamed"
 
     @classmethod
     def from_directory(cls, path: Path) -> ClapEmbedder:

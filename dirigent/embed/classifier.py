@@ -6,6 +6,7 @@ sounds; its trees are stored as flat arrays in ``models/category_model.npz``."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ class Forest:
     value: np.ndarray
     classes: tuple[str, ...]
     descriptor_version: int
+    digest: str = ""  # of the file it was loaded from: vectors made by other trees are stale
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities, shape ``(n, len(classes))``, of descriptors ``(n, d)``."""
@@ -73,6 +75,7 @@ def load(path: Path = DEFAULT_MODEL) -> Forest:
         raise DirigentError(
             f"category model {path} is missing: run `python scripts/train_category_model.py`"
         )
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     with np.load(path) as z:
         return Forest(
             z["roots"],
@@ -83,4 +86,5 @@ def load(path: Path = DEFAULT_MODEL) -> Forest:
             z["value"].astype(np.float32),
             tuple(str(c) for c in z["classes"]),
             int(z["descriptor_version"]),
+            digest,
         )

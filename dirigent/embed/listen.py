@@ -111,6 +111,7 @@ class ListenEmbedder:
                 f"category model was trained on descriptors v{self.model.descriptor_version}, "
                 f"this Dirigent computes v{DESCRIPTOR_VERSION}: retrain it"
             )
+        self.version = f"descriptors-v{DESCRIPTOR_VERSION}.model-{self.model.digest}"
         self.calibration: Calibration | None = None
         self._class_index = [
             self.model.classes.index(c) if c in self.model.classes else -1 for c in CATEGORIES

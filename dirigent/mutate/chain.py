@@ -290,7 +290,7 @@ def _match(
     """Gain to the target loudness, then limit; where the limiter takes the loudness back,
     again, with the gentlest hold that gets within :data:`MATCH_LU` (shorter ones only where
     needed)."""
-    total = np.ones(y.shape[-1], dtype=np.float32)
+    total: np.ndarray = np.ones(y.shape[-1], dtype=np.float32)
     before_hold: float | None = None
     # how far the inter-sample peaks rise over the sample peaks: limit that much lower. The
     # source's own overs are the first guess (a crushed or driven sound has large ones), so
