@@ -7,6 +7,7 @@ import pytest
 
 from dirigent import demo_kit
 from dirigent.analysis import analyse
+from dirigent.analysis.descriptors import BAND_NAMES, NAMES
 from dirigent.analysis.quality import assess
 from dirigent.audio_io import decode
 
@@ -75,6 +76,17 @@ def test_tiny_single_cycle_waveform_is_analysed() -> None:
     y = np.sin(2 * np.pi * np.arange(256) / 256)[None, :].astype(np.float32)
     a = analyse(y, sr=44100)
     assert a.duration == pytest.approx(256 / 44100, abs=1e-4) and a.loudness_lufs is not None
+
+
+@pytest.mark.parametrize("sr", [8000, 16000, 22050])
+def test_low_sample_rates_are_described(sr: int) -> None:
+    """Bands above Nyquist (an old 8 or 16 kHz sample) hold no energy instead of failing."""
+    t = np.arange(sr) / sr
+    y = (np.sin(2 * np.pi * 110 * t) * np.exp(-3 * t))[None, :]
+    d = analyse(y, sr=sr).descriptors
+    bands = d[[NAMES.index(f"band_{b}") for b in BAND_NAMES]]
+    assert np.isfinite(d).all() and bands.sum() == pytest.approx(1, abs=1e-4)
+    assert bands[BAND_NAMES.index("bass")] > 0.9 and bands[BAND_NAMES.index("air")] == 0
 
 
 # --- quality -------------------------------------------------------------------------------

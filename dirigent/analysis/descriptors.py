@@ -134,8 +134,8 @@ def describe(
         flatness = float(np.average(flat, weights=frame_energy[loud]))
     else:
         flatness = 1.0
-    edges = np.searchsorted(freqs, BANDS_HZ)
-    bands = np.add.reduceat(spectrum, np.concatenate([[0], edges])) / spectrum.sum()
+    edges = np.concatenate([[0], np.searchsorted(freqs, BANDS_HZ), [freqs.size]])
+    bands = np.diff(np.concatenate([[0.0], np.cumsum(spectrum)])[edges]) / spectrum.sum()
 
     env = frame_rms_db(mono, frame=max(1, int(FRAME_S * sr)))
     peak_i = int(np.argmax(env))
