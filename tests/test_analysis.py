@@ -86,7 +86,9 @@ def test_low_sample_rates_are_described(sr: int) -> None:
     d = analyse(y, sr=sr).descriptors
     bands = d[[NAMES.index(f"band_{b}") for b in BAND_NAMES]]
     assert np.isfinite(d).all() and bands.sum() == pytest.approx(1, abs=1e-4)
-    assert bands[BAND_NAMES.index("bass")] > 0.9 and bands[BAND_NAMES.index("air")] == 0
+    assert bands[BAND_NAMES.index("bass")] > 0.9 and (bands >= 0).all()
+    if sr < 20000:
+        assert bands[BAND_NAMES.index("air")] == 0
 
 
 # --- quality -------------------------------------------------------------------------------

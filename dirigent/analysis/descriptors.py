@@ -135,7 +135,8 @@ def describe(
     else:
         flatness = 1.0
     edges = np.concatenate([[0], np.searchsorted(freqs, BANDS_HZ), [freqs.size]])
-    bands = np.diff(np.concatenate([[0.0], np.cumsum(spectrum)])[edges]) / spectrum.sum()
+    bands = np.array([spectrum[a:b].sum() for a, b in zip(edges[:-1], edges[1:], strict=True)])
+    bands /= spectrum.sum()
 
     env = frame_rms_db(mono, frame=max(1, int(FRAME_S * sr)))
     peak_i = int(np.argmax(env))
