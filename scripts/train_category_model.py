@@ -5,6 +5,7 @@ Material (never Debian's lmms-common, which is the evaluation corpus):
 - sonic-pi-samples: labelled by the sample-name prefixes below;
 - timgm6mb-soundfont: General MIDI samples played as notes (basses; keys, organs, guitars);
 - synthesised sounds: randomised variants of every demo-kit instrument and loop.
+Some one-shots are also learnt cut short before their tail ends, as sample packs hold them.
 
     pip install scikit-learn   # training time only; inference is plain numpy
     python scripts/train_category_model.py [--cache .cache/debian] [--out models/...]
@@ -14,6 +15,7 @@ Prints a k-fold accuracy grouped by source (a kit is never split across folds)."
 from __future__ import annotations
 
 import argparse
+import itertools
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -38,6 +40,8 @@ LAYERS_PER_INSTRUMENT = 3
 SYNTH_PER_CLASS = 50
 SR = 44100
 OTHER_PER_ROUND = 4  # "other" examples per synthesis round: their kinds are many
+CUT_CATEGORIES = ("kick", "snare", "tom", "clap", "perc", "bass")
+CUT_SHARE = 0.4  # of the one-shots of these categories also learnt cut short
 TABLE_LENGTHS = (256, 337, 512, 600, 1024, 2048, 2205, 4096, 9600, 19200)  # single-cycle tables
 
 # Sonic Pi sample-name prefixes -> category (longest prefix wins).
@@ -129,6 +133,18 @@ def sonic_pi(cache: Path) -> Iterator[tuple[Path, str, str]]:
         prefix = next((p for p in prefixes if path.name.startswith(p)), None)
         if prefix:
             yield path, SONIC_PI[prefix], f"sonic-pi:{prefix}"
+
+
+def cut_short(y: np.ndarray, *, sr: int, rng: np.random.Generator) -> np.ndarray:
+    """A one-shot cut off before its tail has died away (with a fade of at most 3 ms), as
+    sample packs often hold them: still the same instrument, not "no instrument"."""
+    n = y.shape[-1]
+    keep = max(int(0.03 * sr), int(n * rng.uniform(0.15, 0.7)))
+    out = y[..., :keep].copy()
+    fade = min(keep, int(rng.uniform(0, 0.003) * sr))
+    if fade:
+        out[..., -fade:] *= np.linspace(1, 0, fade)
+    return out
 
 
 def synthesised(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, str, int]]:
@@ -397,26 +413,30 @@ def soundfont(cache: Path, rng: np.random.Generator) -> Iterator[tuple[np.ndarra
                 yield np.atleast_2d(y / np.abs(y).max() * 0.8), category, rate, f"sf2:{name[:6]}"
 
 
-def dataset(cache: Path, seed: int) -> tuple[np.ndarray, list[str], list[str]]:
-    """Descriptors, labels and source groups of all training material."""
-    rows, labels, groups = [], [], []
+def recorded(cache: Path) -> Iterator[tuple[np.ndarray, str, int, str]]:
+    """The sample packs' files, decoded: (audio, category, rate, group)."""
     for path, category, group in [*hydrogen(cache), *sonic_pi(cache)]:
         try:
             y, sr, _ = decode(path.read_bytes(), path)
         except AudioError:
             continue
-        rows.append(analyse(y, sr=sr).descriptors)
-        labels.append(category)
-        groups.append(group)
+        yield y, category, sr, group
+
+
+def dataset(cache: Path, seed: int) -> tuple[np.ndarray, list[str], list[str]]:
+    """Descriptors, labels and source groups of all training material; some one-shots also
+    cut short (:func:`cut_short`)."""
+    rows, labels, groups = [], [], []
     rng = np.random.default_rng(seed)
-    for y, category, sr, group in soundfont(cache, rng):
-        rows.append(analyse(y, sr=sr).descriptors)
-        labels.append(category)
-        groups.append(group)
-    for i, (y, category, sr) in enumerate(synthesised(rng)):
-        rows.append(analyse(y, sr=sr).descriptors)
-        labels.append(category)
-        groups.append(f"synth:{i % 5}")
+    synth = ((y, c, sr, f"synth:{i % 5}") for i, (y, c, sr) in enumerate(synthesised(rng)))
+    for y, category, sr, group in itertools.chain(recorded(cache), soundfont(cache, rng), synth):
+        versions = [y]
+        if category in CUT_CATEGORIES and rng.random() < CUT_SHARE:
+            versions.append(cut_short(y, sr=sr, rng=rng))
+        for version in versions:
+            rows.append(analyse(version, sr=sr).descriptors)
+            labels.append(category)
+            groups.append(group)
     return np.vstack(rows), labels, groups
 
 
