@@ -4,7 +4,8 @@ Material (never Debian's lmms-common, which is the evaluation corpus):
 - hydrogen-drumkits: 18 drum kits, labelled by their drumkit.xml instrument names;
 - sonic-pi-samples: labelled by the sample-name prefixes below;
 - timgm6mb-soundfont: General MIDI samples played as notes (basses; keys, organs, guitars);
-- synthesised sounds: randomised variants of every demo-kit instrument and loop.
+- synthesised sounds: randomised variants of every demo-kit instrument and loop, hardcore
+  and long techno kicks, rave and reese basses.
 Some one-shots are also learnt cut short before their tail ends, as sample packs hold them.
 
     pip install scikit-learn   # training time only; inference is plain numpy
@@ -39,6 +40,7 @@ MIN_SAMPLES_LEAF = 2
 LAYERS_PER_INSTRUMENT = 3
 SYNTH_PER_CLASS = 50
 SR = 44100
+TECHNO_PER_KIND = 40  # hard kicks and rave basses: techno's own, missing from the packs
 OTHER_PER_ROUND = 4  # "other" examples per synthesis round: their kinds are many
 CUT_CATEGORIES = ("kick", "snare", "tom", "clap", "perc", "bass")
 CUT_SHARE = 0.4  # of the one-shots of these categories also learnt cut short
@@ -222,6 +224,9 @@ def synthesised(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, str, int
             "bass",
             SR,
         )
+    for _ in range(TECHNO_PER_KIND):
+        yield np.atleast_2d(hard_kick(rng)), "kick", SR
+        yield np.atleast_2d(rave_bass(rng)), "bass", SR
     for _ in range(SYNTH_PER_CLASS // 2):
         key = f"{keys[rng.integers(12)]}m"
         yield (
@@ -272,6 +277,40 @@ def steady_tone(rng: np.random.Generator) -> tuple[np.ndarray, int]:
         shape = [np.ones(n), 1 - np.mod(phase, 1), np.sin(np.pi * np.mod(phase, 1))]
         wave = step * shape[int(rng.integers(3))]
     return np.asarray(wave) / (np.abs(wave).max() + 1e-9) * 0.8, sr
+
+
+def hard_kick(rng: np.random.Generator) -> np.ndarray:
+    """A hardcore, gabber or long techno kick: a slow pitch sweep, a long body driven hard
+    into distortion. Still a kick, however much it booms."""
+    decay = rng.uniform(0.15, 0.9)
+    t = np.arange(int(SR * min(2.0, 4 * decay))) / SR
+    f_end = rng.uniform(38, 70)
+    freq = f_end + (rng.uniform(150, 500) - f_end) * np.exp(-t / rng.uniform(0.01, 0.08))
+    body = np.sin(2 * np.pi * np.cumsum(freq) / SR) * np.exp(-t / decay)
+    drive = rng.uniform(3, 40)
+    y = np.tanh(drive * body) / np.tanh(drive)
+    return y * np.minimum(1, (t[-1] - t) / 0.005 + 1e-9)
+
+
+def rave_bass(rng: np.random.Generator) -> np.ndarray:
+    """A rave or reese bass: detuned saws on a low note, often bending down into it (the
+    hoover), bright or filtered, sometimes driven."""
+    from scipy.signal import butter, sosfilt
+
+    seconds = rng.uniform(0.15, 1.2)
+    t = np.arange(int(SR * seconds)) / SR
+    bend = rng.uniform(0, 12) * np.exp(-t / rng.uniform(0.03, 0.12)) if rng.random() < 0.5 else 0
+    note = rng.uniform(28, 50) + bend
+    y = np.zeros(t.size)
+    for cents in rng.uniform(-30, 30, int(rng.integers(2, 7))):
+        hz = 440 * 2 ** ((note + cents / 100 - 69) / 12)
+        phase = np.cumsum(hz) / SR if np.ndim(hz) else hz * t
+        y += 2 * np.mod(phase + rng.random(), 1) - 1
+    y = sosfilt(butter(2, rng.uniform(400, 8000), fs=SR, output="sos"), y)
+    drive = rng.uniform(1, 8)
+    y = np.tanh(drive * y / (np.abs(y).max() + 1e-9)) / np.tanh(drive)
+    release = min(seconds / 3, rng.uniform(0.01, 0.2))
+    return y * np.minimum(1, t / 0.003) * np.minimum(1, (t[-1] - t) / release + 1e-9)
 
 
 def bass_stab(rng: np.random.Generator) -> np.ndarray:
