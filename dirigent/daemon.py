@@ -507,10 +507,11 @@ class Daemon:
             raise ParameterError(f"unknown parameter {param!r} (known: {', '.join(PARAMS)})")
         self.learning, self._learner = param, client
 
-    def learned(self, param: str, channel: int, control: int) -> None:
-        """The MIDI bridge bound a control: tell whoever asked."""
+    def learned(self, param: str, channel: int, control: int, kind: str = "cc") -> None:
+        """The MIDI bridge bound a control (``kind`` "cc" or "nrpn"): tell whoever asked."""
         self.learning = None
-        self.outbox.put((self._learner, "/dirigent/midi/learned", (param, channel, control), False))
+        reply = (param, channel, control, kind)
+        self.outbox.put((self._learner, "/dirigent/midi/learned", reply, False))
 
     def next_bar(self) -> tuple[float, float]:
         """(beat, seconds from now) of the next bar line."""

@@ -81,7 +81,7 @@ def test_midi_learn_binds_the_next_control_and_saves_it(daemon: Any, tmp_path: P
     assert daemon.outbox.get_nowait() == (
         "127.0.0.1:9100",
         "/dirigent/midi/learned",
-        ("crush", 3, 48),
+        ("crush", 3, 48, "cc"),
         False,
     )
     saved = midi_map.load(path)
@@ -90,6 +90,42 @@ def test_midi_learn_binds_the_next_control_and_saves_it(daemon: Any, tmp_path: P
     controller.handle(cc(48, 127, channel=3))
     controller.apply()
     assert daemon.knobs["crush"] == 1.0
+
+
+def nrpn(number: int, msb: int, lsb: int | None = None, channel: int = 1) -> list[mido.Message]:
+    """Select NRPN ``number`` (CC 99/98), then data entry (CC 6, and CC 38 when given)."""
+    out = [cc(99, number // 128, channel), cc(98, number % 128, channel), cc(6, msb, channel)]
+    return out + ([] if lsb is None else [cc(38, lsb, channel)])
+
+
+def test_nrpn_controls_turn_their_parameters(daemon: Any, tmp_path: Path) -> None:
+    m = write_map(
+        tmp_path / "m.toml",
+        '[[control]]\nparam = "filter"\nnrpn = 1030\nfourteen_bit = true\n'
+        '[[control]]\nparam = "drive"\nnrpn = 5\nchannel = 2\n',
+    )
+    controller = MidiController(daemon, m)
+    controller._picked |= {"filter", "drive"}
+    for message in nrpn(1030, 64, 100) + nrpn(5, 127, channel=2):
+        controller.handle(message)
+    controller.apply()
+    assert daemon.knobs["filter"] == pytest.approx((64 * 128 + 100) / 16383)
+    assert daemon.knobs["drive"] == 1.0
+    # an RPN (pitch-bend range) and a plain CC 6 are not the NRPN; nor is another channel
+    for message in [cc(101, 0), cc(100, 0), cc(6, 10), *nrpn(5, 0, channel=3)]:
+        controller.handle(message)
+    assert controller.apply() == 0
+    assert midi_map.load(tmp_path / "m.toml") == m and "nrpn = 1030" in midi_map.dump(m)
+
+
+def test_midi_learn_binds_an_nrpn(daemon: Any, tmp_path: Path) -> None:
+    path = tmp_path / "learned.toml"
+    controller = MidiController(daemon, midi_map.load(path))
+    daemon.midi_learn("gate", client="127.0.0.1:9100")
+    for message in nrpn(300, 12, 0, channel=4):
+        controller.handle(message)
+    assert daemon.outbox.get_nowait()[2] == ("gate", 4, 300, "nrpn")
+    assert midi_map.load(path).controls == (midi_map.Binding("gate", None, 4, nrpn=300),)
 
 
 def test_pads_play_the_last_results(daemon: Any, tmp_path: Path) -> None:
@@ -108,6 +144,9 @@ def test_pads_play_the_last_results(daemon: Any, tmp_path: Path) -> None:
     [
         ('[[control]]\nparam = "wobble"\ncc = 1\n', "param 'wobble'"),
         ('[[control]]\nparam = "drive"\ncc = 130\n', "cc=130"),
+        ('[[control]]\nparam = "drive"\ncc = 1\nnrpn = 2\n', "a cc or an nrpn"),
+        ('[[control]]\nparam = "drive"\n', "a cc or an nrpn"),
+        ('[[control]]\nparam = "drive"\nnrpn = 20000\n', "nrpn=20000"),
         ('[[control]]\nparam = "drive"\ncc = 1\nchannel = 17\n', "channel=17"),
         ('[[control]]\nparam = "drive"\ncc = 1\ncurve = "sine"\n', "curve='sine'"),
         ('[[control]]\nparam = "drive"\ncc = 40\nfourteen_bit = true\n', "MSB must be cc 0..31"),

@@ -1,4 +1,4 @@
-"""MIDI messages to daemon calls: knobs (mapped, 14-bit, soft takeover, learn) and pads. Knob
+"""MIDI messages to daemon calls: knobs (mapped, 14-bit, NRPN, soft takeover, learn) and pads. Knob
 values are coalesced to the latest per parameter and applied at a fixed rate, so a flood of
 CCs costs a handful of parameter changes and never queues renders."""
 
@@ -33,6 +33,7 @@ class MidiController:
         self._sent: dict[str, float] = {}
         self._picked: set[str] = set()
         self._halves: dict[tuple[int, int], int] = {}  # (channel, cc) -> last 7-bit value
+        self._nrpn_selected: dict[int, bool] = {}  # channel -> data entry goes to an NRPN
         self._lock = threading.Lock()
 
     def handle(self, message: Any) -> None:
@@ -47,26 +48,57 @@ class MidiController:
 
     def _control(self, channel: int, cc: int, value: int) -> None:
         self._halves[(channel, cc)] = value
+        if cc in (midi_map.NRPN_MSB, midi_map.NRPN_LSB, midi_map.RPN_MSB, midi_map.RPN_LSB):
+            self._nrpn_selected[channel] = cc in (midi_map.NRPN_MSB, midi_map.NRPN_LSB)
+            return  # a parameter is selected: its value follows by data entry
+        if cc in (midi_map.DATA_MSB, midi_map.DATA_LSB) and self._nrpn_selected.get(channel):
+            self._data_entry(channel, cc)
+            return
         learning = self.daemon.learning
         if learning is not None and cc <= 119:
-            binding = midi_map.Binding(learning, cc, channel)
-            self.mapping = self.mapping.bind(binding)
-            self._save()
-            self.daemon.learned(learning, channel, cc)
+            self._learn(midi_map.Binding(learning, cc, channel), cc)
             return
         for b in self.mapping.controls:
-            if b.channel not in (None, channel) or cc not in (
-                b.cc,
-                b.lsb if b.fourteen_bit else -1,
+            if (
+                b.nrpn is not None
+                or b.channel not in (None, channel)
+                or cc
+                not in (
+                    b.cc,
+                    b.lsb if b.fourteen_bit else -1,
+                )
             ):
                 continue
             if b.fourteen_bit:
-                msb = self._halves.get((channel, b.cc), 0)
+                msb = self._halves.get((channel, b.cc or 0), 0)
                 lsb = self._halves.get((channel, b.lsb), 0)
                 position = (msb * 128 + lsb) / 16383
             else:
                 position = value / 127
             self._turn(b.param, b.value(position))
+
+    def _data_entry(self, channel: int, cc: int) -> None:
+        """A value for the selected NRPN (a new MSB clears the LSB, as MIDI 1.0 has it)."""
+        if cc == midi_map.DATA_MSB:
+            self._halves[(channel, midi_map.DATA_LSB)] = 0
+        number = self._halves.get((channel, midi_map.NRPN_MSB), 0) * 128 + self._halves.get(
+            (channel, midi_map.NRPN_LSB), 0
+        )
+        learning = self.daemon.learning
+        if learning is not None:
+            self._learn(midi_map.Binding(learning, None, channel, nrpn=number), number, "nrpn")
+            return
+        msb = self._halves.get((channel, midi_map.DATA_MSB), 0)
+        lsb = self._halves.get((channel, midi_map.DATA_LSB), 0)
+        for b in self.mapping.controls:
+            if b.nrpn == number and b.channel in (None, channel):
+                position = (msb * 128 + lsb) / 16383 if b.fourteen_bit else msb / 127
+                self._turn(b.param, b.value(position))
+
+    def _learn(self, binding: midi_map.Binding, number: int, kind: str = "cc") -> None:
+        self.mapping = self.mapping.bind(binding)
+        self._save()
+        self.daemon.learned(binding.param, binding.channel or 0, number, kind)
 
     def _turn(self, param: str, target: float) -> None:
         current = self.daemon.knobs.get(param, PARAMS[param].neutral)

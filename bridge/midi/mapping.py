@@ -10,6 +10,11 @@ and with what curve; which channel's notes are pads.
     curve = "linear"      # linear, exp (fine at the bottom), log (fine at the top)
     fourteen_bit = false
 
+    [[control]]
+    param = "drive"
+    nrpn = 1030           # instead of cc: an NRPN parameter 0..16383 (CC 99/98 select it);
+    fourteen_bit = true   # its value comes by data entry, CC 6 (and CC 38 when 14-bit)
+
     [pads]
     channel = 10
     first_note = 36       # this note plays result 1, the next result 2, ...
@@ -27,6 +32,9 @@ from dirigent.errors import ConfigError
 from dirigent.mutate import PARAMS
 
 CURVES = ("linear", "exp", "log")
+NRPN_MSB, NRPN_LSB = 99, 98  # select a non-registered parameter
+RPN_MSB, RPN_LSB = 101, 100  # select a registered one (Dirigent binds none)
+DATA_MSB, DATA_LSB = 6, 38  # data entry for the selected parameter
 
 
 @dataclass(frozen=True)
@@ -34,17 +42,23 @@ class Binding:
     """One control bound to one parameter."""
 
     param: str
-    cc: int
+    cc: int | None  # 0..119; None for an NRPN binding
     channel: int | None = None  # 1..16, None: any
     low: float = 0.0
     high: float = 1.0
     curve: str = "linear"
     fourteen_bit: bool = False
+    nrpn: int | None = None  # 0..16383: bound to this NRPN instead of a controller
+
+    @property
+    def control(self) -> tuple[str, int]:
+        """What moves it: ("cc", number) or ("nrpn", number)."""
+        return ("nrpn", self.nrpn) if self.nrpn is not None else ("cc", self.cc or 0)
 
     @property
     def lsb(self) -> int:
-        """The LSB controller of a 14-bit pair."""
-        return self.cc + 32
+        """The LSB controller of a 14-bit pair (-1 for an NRPN binding)."""
+        return -1 if self.cc is None else self.cc + 32
 
     def value(self, position: float) -> float:
         """The parameter value for a knob ``position`` in 0..1."""
@@ -70,7 +84,8 @@ class Mapping:
         kept = tuple(
             b
             for b in self.controls
-            if b.param != binding.param and (b.cc, b.channel) != (binding.cc, binding.channel)
+            if b.param != binding.param
+            and (b.control, b.channel) != (binding.control, binding.channel)
         )
         return replace(self, controls=(*kept, binding))
 
@@ -78,15 +93,20 @@ class Mapping:
 def _binding(raw: Any, where: str) -> Binding:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: a [[control]] must be a table")
-    unknown = set(raw) - {"param", "cc", "channel", "min", "max", "curve", "fourteen_bit"}
+    known = {"param", "cc", "nrpn", "channel", "min", "max", "curve", "fourteen_bit"}
+    unknown = set(raw) - known
     if unknown:
         raise ConfigError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
     param = raw.get("param")
     if param not in PARAMS:
         raise ConfigError(f"{where}: param {param!r} is not one of {', '.join(PARAMS)}")
-    cc = raw.get("cc")
-    if not isinstance(cc, int) or not 0 <= cc <= 119:
+    cc, nrpn = raw.get("cc"), raw.get("nrpn")
+    if (cc is None) == (nrpn is None):
+        raise ConfigError(f"{where}: give a cc or an nrpn (one of them)")
+    if cc is not None and (not isinstance(cc, int) or not 0 <= cc <= 119):
         raise ConfigError(f"{where}: cc={cc!r} must be a controller number 0..119")
+    if nrpn is not None and (not isinstance(nrpn, int) or not 0 <= nrpn <= 16383):
+        raise ConfigError(f"{where}: nrpn={nrpn!r} must be a parameter number 0..16383")
     channel = raw.get("channel")
     if channel is not None and (not isinstance(channel, int) or not 1 <= channel <= 16):
         raise ConfigError(f"{where}: channel={channel!r} must be 1..16")
@@ -97,9 +117,9 @@ def _binding(raw: Any, where: str) -> Binding:
     if curve not in CURVES:
         raise ConfigError(f"{where}: curve={curve!r} must be one of {', '.join(CURVES)}")
     fourteen = bool(raw.get("fourteen_bit", False))
-    if fourteen and cc > 31:
+    if fourteen and cc is not None and cc > 31:
         raise ConfigError(f"{where}: a 14-bit control's MSB must be cc 0..31")
-    return Binding(str(param), cc, channel, low, high, curve, fourteen)
+    return Binding(str(param), cc, channel, low, high, curve, fourteen, nrpn)
 
 
 def load(path: Path) -> Mapping:
@@ -126,7 +146,8 @@ def dump(mapping: Mapping) -> str:
     """The mapping as TOML (MIDI learn writes it back)."""
     lines = ["# Dirigent MIDI mapping (written by MIDI learn; edit freely)", ""]
     for b in mapping.controls:
-        lines += ["[[control]]", f'param = "{b.param}"', f"cc = {b.cc}"]
+        kind, number = b.control
+        lines += ["[[control]]", f'param = "{b.param}"', f"{kind} = {number}"]
         if b.channel is not None:
             lines.append(f"channel = {b.channel}")
         lines += [f"min = {b.low}", f"max = {b.high}", f'curve = "{b.curve}"']

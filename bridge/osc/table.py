@@ -401,7 +401,8 @@ ROUTES: tuple[Route, ...] = (
         (Arg("s", "param", "the mutation parameter the next moved control will turn"),),
         (
             f"{PREFIX}/midi/learn/armed s:param",
-            f"{PREFIX}/midi/learned s:param i:channel i:control (when a control moves)",
+            f"{PREFIX}/midi/learned s:param i:channel i:control s:kind (when a control "
+            "moves; kind cc or nrpn)",
         ),
         "MIDI learn: the next control moved is bound (and saved to the mapping file).",
         midi_learn,
