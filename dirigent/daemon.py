@@ -13,6 +13,7 @@ import os
 import queue
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -129,6 +130,7 @@ class Daemon:
         self._seeds = itertools.count(1)
         self.studio = Studio(self.folder, on_render=self._rendered, on_error=self._render_failed)
         self.sink: Sink | None = None  # opened on the first /dirigent/play
+        self._launcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dirigent-play")
         self.last_results: list[int] = []  # the latest answer's stems: what MIDI pads play
         self.selected = 0  # the chosen row of the latest answer (stage page)
         self.learning: str | None = None  # a parameter waiting for the next moved control
@@ -469,6 +471,26 @@ class Daemon:
         self.log.transport("launch", (float(stem_id), beat), client)
         return beat, at - now
 
+    def launch_soon(
+        self, stem_id: int, *, loop: int = -1, slot: str = "main", client: str = ""
+    ) -> None:
+        """:meth:`launch` on the playback thread, so decoding a long file holds up no other
+        reply; its answer (``/dirigent/play/scheduled`` or ``/dirigent/error``) comes through
+        the outbox. An unknown stem is refused at once."""
+        self._source(stem_id)
+
+        def job() -> None:
+            try:
+                beat, in_s = self.launch(stem_id, loop=loop, slot=slot, client=client)
+            except DirigentError as e:
+                self.log.error("/dirigent/play", str(e), client)
+                self.outbox.put((client, "/dirigent/error", ("/dirigent/play", str(e)), False))
+                return
+            reply = (stem_id, float(beat), float(in_s))
+            self.outbox.put((client, "/dirigent/play/scheduled", reply, False))
+
+        self._launcher.submit(job)
+
     def stop_playback(self, *, client: str = "") -> None:
         """Fade out everything playing."""
         if self.sink is not None:
@@ -542,8 +564,9 @@ class Daemon:
         }
 
     def close(self) -> None:
-        """Stop rendering and watching, flush the log, release the lock."""
+        """Stop rendering, launching and watching, flush the log, release the lock."""
         self.studio.close()
+        self._launcher.shutdown(wait=True)
         if self.sink is not None:
             self.sink.close()
         self._stop.set()

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,17 @@ def ask(
     from bridge.osc.server import encode
 
     return decode(server.handle(encode(address, args), sender))
+
+
+def later(server: Any, timeout: float = 10.0) -> list[tuple[str, list[Any]]]:
+    """The first late replies an OSC server has to send (a render, a launch), waited for."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        out = decode(server.later())
+        if out:
+            return out
+        time.sleep(0.01)
+    raise AssertionError(f"no late reply in {timeout} s")
 
 
 @pytest.fixture

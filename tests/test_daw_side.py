@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ask
+from tests.conftest import ask, later
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,7 +39,8 @@ def test_the_stage_page_searches_selects_likes_and_launches(daemon: Any, server:
     assert address == "/dirigent/stage/selected" and row == 2 and stem == daemon.last_results[1]
     [(address, args)] = press("/dirigent/stage/like")
     assert address == "/dirigent/feedback/ok" and args[:2] == [stem, "like"]
-    [(address, args)] = press("/dirigent/stage/launch/3")
+    assert press("/dirigent/stage/launch/3") == []  # the answer follows from its thread
+    [(address, args)] = later(server)
     assert address == "/dirigent/play/scheduled" and args[0] == daemon.last_results[2]
     assert press("/dirigent/knob/drive", 0.25) == [] and daemon.knobs["drive"] == 0.25
     [(address, (where, why))] = press("/dirigent/stage/select/9")

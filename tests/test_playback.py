@@ -13,7 +13,7 @@ import soundfile as sf
 
 from dirigent.playback import FileSink, Player, open_output
 from dirigent.transport import TransportClock
-from tests.conftest import ask
+from tests.conftest import ask, later
 
 SR = 44100
 BPM = 128.0
@@ -96,7 +96,27 @@ def test_play_over_osc_starts_on_the_next_bar(daemon: Any, server: Any) -> None:
     ask(server, "/dirigent/transport/beat", 1.5)
     ask(server, "/dirigent/transport/play", 1)
     stem = int(daemon.searcher.ids[0])
-    [(address, (played, beat, seconds))] = ask(server, "/dirigent/play", stem)
+    assert ask(server, "/dirigent/play", stem) == []  # the answer follows from its thread
+    [(address, (played, beat, seconds))] = later(server)
     assert address == "/dirigent/play/scheduled" and played == stem
     assert beat == 4.0 and 0 < seconds <= 2.5 * 60 / BPM + 0.05
     assert ask(server, "/dirigent/stop") == [("/dirigent/stop/ok", [])]
+    [(address, (what, reason))] = ask(server, "/dirigent/play", 999_999)
+    assert address == "/dirigent/error" and "no stem with id 999999" in reason
+
+
+def test_a_slow_file_holds_up_no_other_reply(daemon: Any, server: Any, monkeypatch) -> None:
+    from dirigent import studio
+
+    load = studio.load
+
+    def slow(source: Any) -> Any:
+        time.sleep(1.0)  # a long track being decoded
+        return load(source)
+
+    monkeypatch.setattr(studio, "load", slow)
+    started = time.monotonic()
+    assert ask(server, "/dirigent/play", int(daemon.searcher.ids[0])) == []
+    assert ask(server, "/dirigent/ping")[0][0] == "/dirigent/pong"
+    assert time.monotonic() - started < 0.5
+    assert later(server)[0][0] == "/dirigent/play/scheduled"

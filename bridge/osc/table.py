@@ -120,8 +120,8 @@ def suggest(ctx: Context, stem_id: int, top_k: int) -> list[Reply]:
 
 
 def launch(ctx: Context, stem_id: int, loop: int, slot: str) -> list[Reply]:
-    beat_at, in_s = ctx.daemon.launch(stem_id, loop=loop, slot=slot, client=ctx.client)
-    return [(f"{PREFIX}/play/scheduled", (stem_id, float(beat_at), float(in_s)))]
+    ctx.daemon.launch_soon(stem_id, loop=loop, slot=slot, client=ctx.client)
+    return []  # /dirigent/play/scheduled follows from the playback thread
 
 
 def stop(ctx: Context) -> list[Reply]:
@@ -267,7 +267,7 @@ STAGE: tuple[Route, ...] = (
         Route(
             f"{PREFIX}/stage/launch/{n}",
             (PRESS,),
-            (f"{PREFIX}/play/scheduled i:stem_id f:beat f:seconds_from_now",),
+            (f"{PREFIX}/play/scheduled i:stem_id f:beat f:seconds_from_now (later)",),
             f"Stage: play result row {n} from the next bar.",
             stage_launch(n),
         )
