@@ -149,6 +149,14 @@ def test_finds_the_category_by_ear(anonymous, prompt: str, category: str) -> Non
     assert [truth[r.stem_id].category for r in results] == [category] * 3
 
 
+def test_a_drum_loop_answers_percussion_before_a_bass_loop(anonymous) -> None:
+    searcher, truth = anonymous
+    results, _, _ = searcher.rank("percussion loop", top_k=20)
+    heard = [truth[r.stem_id].category for r in results]
+    assert heard[:2] == ["perc", "perc"]
+    assert heard.index("drums") < heard.index("bass")
+
+
 def test_dark_is_darker_than_bright_and_short_shorter_than_long(anonymous) -> None:
     searcher, _ = anonymous
     centroid = NAMES.index("centroid")

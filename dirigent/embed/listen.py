@@ -28,6 +28,9 @@ TEXT_CONCEPT = 1.0  # a concept named in a prompt weighs like a category named i
 NAME_WEIGHT = 0.5  # share of the category a file name decides, where it names one
 QUANTILES = np.linspace(0, 1, 101)
 MIN_CATEGORY = 0.2  # a vector leaning less than this to any category has none
+# A category a prompt names also reaches, at this share, the one a producer takes in its place:
+# a drum loop answers "percussion loop" better than a bass loop does.
+RELATED: dict[str, dict[str, float]] = {"perc": {"drums": 0.5}, "drums": {"perc": 0.5}}
 
 # Concept -> weights on standardised descriptors; each concept is the percentile, within the
 # library, of this weighted sum.
@@ -199,7 +202,10 @@ class ListenEmbedder:
         }
         for row, prompt in enumerate(prompts):
             for term in understand(prompt)[0]:
-                out[row, DIMENSIONS.index(term.dimension)] += term.weight * weight[term.dimension]
+                w = term.weight * weight[term.dimension]
+                out[row, DIMENSIONS.index(term.dimension)] += w
+                for other, share in RELATED.get(term.dimension, {}).items():
+                    out[row, DIMENSIONS.index(other)] += w * share
         return normalise(out)
 
     def embed_text(self, prompt: str) -> np.ndarray:
