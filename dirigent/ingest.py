@@ -4,12 +4,15 @@ transactions, so that a run killed at any moment resumes without duplicates or h
 from __future__ import annotations
 
 import hashlib
+import itertools
 import multiprocessing
 import os
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -212,9 +215,77 @@ def _outcomes(jobs: list[Job], config: Config, known: frozenset[str]) -> Iterato
         _init_worker(*initargs)
         yield from map(process, jobs)
         return
+    todo = jobs
+    while todo:
+        in_flight, todo = yield from _until_a_worker_dies(todo, workers, initargs)
+        for job in in_flight:  # one of them killed its worker: each alone finds out which
+            in_work, never_started = yield from _until_a_worker_dies([job], 1, initargs)
+            if in_work or never_started:
+                yield Outcome(job, error=WORKER_DIED)
+
+
+WORKER_DIED = "the analysis process died on this file (a decoder crash or out of memory)"
+CHUNK = 4  # files per task sent to a worker
+CHUNKS_PER_WORKER = 2  # tasks queued per worker
+
+
+def _until_a_worker_dies(
+    jobs: list[Job], workers: int, initargs: tuple[Any, ...]
+) -> Generator[Outcome, None, tuple[list[Job], list[Job]]]:
+    """Outcomes of ``jobs`` from a pool of worker processes, until all are done or a worker
+    dies (a segfaulting decoder, the kernel's out-of-memory killer): then the jobs that were
+    in work, and those never started, are returned for another pool instead of hanging."""
     context = multiprocessing.get_context("spawn")
-    with context.Pool(min(workers, len(jobs)), _init_worker, initargs) as pool:
-        yield from pool.imap_unordered(process, jobs, chunksize=4)
+    started = context.SimpleQueue()
+    chunks = (jobs[i : i + CHUNK] for i in range(0, len(jobs), CHUNK))
+    running: dict[Future[list[Outcome]], list[Job]] = {}
+    with ProcessPoolExecutor(
+        min(workers, len(jobs)),
+        mp_context=context,
+        initializer=_init_reporting_worker,
+        initargs=(started, *initargs),
+    ) as pool:
+        try:
+            while True:
+                for chunk in itertools.islice(chunks, workers * CHUNKS_PER_WORKER - len(running)):
+                    running[pool.submit(_process_reporting, chunk)] = chunk
+                if not running:
+                    return [], []
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield from future.result()
+                    del running[future]
+        except BrokenProcessPool:
+            for future in [f for f in running if f.done() and f.exception() is None]:
+                yield from future.result()
+                del running[future]
+            began = set()
+            while not started.empty():
+                began.add(started.get())
+            lost = [job for chunk in running.values() for job in chunk]
+            rest = [job for chunk in chunks for job in chunk]
+            in_work = [job for job in lost if job.path in began]
+            return in_work, [job for job in lost if job.path not in began] + rest
+        finally:
+            started.close()
+
+
+_started: Any = None
+
+
+def _init_reporting_worker(started: Any, *initargs: Any) -> None:
+    global _started
+    _started = started
+    _init_worker(*initargs)
+
+
+def _process_reporting(jobs: list[Job]) -> list[Outcome]:
+    """:func:`process` of each job, telling the pool first which file this worker takes on."""
+    outcomes = []
+    for job in jobs:
+        _started.put(job.path)
+        outcomes.append(process(job))
+    return outcomes
 
 
 def ingest(

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from dirigent.catalog import Catalog
+from dirigent.ingest import WORKER_DIED
 from tests.conftest import dirigent_subprocess, write
 from tests.test_audio_io import bad_files
 
@@ -172,17 +172,50 @@ def test_long_file_is_analysed_in_blocks(cli, tmp_path: Path, monkeypatch) -> No
 
 
 def many_one_shots(root: Path, n: int) -> None:
-    """``n`` distinct short one-shots (distinct audio, so distinct hashes)."""
+    """``n`` distinct short one-shots (distinct audio, so distinct hashes), 100 per folder."""
     sr = 44100
     t = np.arange(int(0.15 * sr)) / sr
     for i in range(n):
         y = np.sin(2 * np.pi * (60 + i) * t) * np.exp(-t / 0.05)
-        sf.write(root / f"pack{i // 100}" / f"kick_{i:04d}.wav", y, sr, subtype="PCM_16") if (
-            root / f"pack{i // 100}"
-        ).is_dir() else (
-            (root / f"pack{i // 100}").mkdir(parents=True),
-            sf.write(root / f"pack{i // 100}" / f"kick_{i:04d}.wav", y, sr, subtype="PCM_16"),
-        )
+        write(root / f"pack{i // 100}" / f"kick_{i:04d}.wav", y, sr, "PCM_16")
+
+
+# Loaded by every Python started with this folder on PYTHONPATH (the ingest's workers too):
+# decoding a file named "poison" kills the process, as a crashing decoder or the kernel's
+# out-of-memory killer would.
+POISON = """
+import os, signal
+import dirigent.ingest
+
+_decode = dirigent.ingest.decode
+
+def decode(data, path):
+    if "poison" in str(path):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _decode(data, path)
+
+dirigent.ingest.decode = decode
+"""
+
+
+def test_a_file_that_kills_its_worker_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    root = tmp_path / "lib"
+    many_one_shots(root, 40)
+    poison = write(root / "pack0" / "poison.wav", np.full(4410, 0.1), 44100, "PCM_16")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(POISON)
+    path = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
+    child = dirigent_subprocess(
+        *("--db", str(tmp_path / "c.duckdb"), "ingest", str(root), "--json", "--workers", "2"),
+        cwd=tmp_path,
+        env={"PYTHONPATH": path},
+    )
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 0, err
+    report = json.loads(out)
+    assert report["added"] == 40 and report["failed"] == 1
+    assert report["errors"] == [{"path": str(poison), "reason": WORKER_DIED}]
 
 
 @pytest.mark.slow
