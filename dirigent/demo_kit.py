@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -361,15 +362,25 @@ def synth_loop(*, sr: int, rng: np.random.Generator, bpm: float, bars: int, key:
 # --- the kit --------------------------------------------------------------------------------
 
 Recipe = Callable[[np.random.Generator], np.ndarray]
+Entry = tuple[str, str, bool, float | None, str | None, Recipe]
 
 
-def _recipes(sr: int) -> list[tuple[str, str, bool, float | None, str | None, Recipe]]:
-    """(relative path, category, is_loop, bpm, key, render) for every file of the kit."""
-    r: list[tuple[str, str, bool, float | None, str | None, Recipe]] = []
+def _with(render: Callable[..., np.ndarray], **kwargs: Any) -> Recipe:
+    """``render(**kwargs)``, handed its random generator when the file is written."""
+    return lambda g: render(rng=g, **kwargs)
 
-    def shot(path: str, category: str, render: Recipe) -> None:
-        """A one-shot: no loop, no tempo, no key."""
-        r.append((path, category, False, None, None, render))
+
+def _recipes(sr: int) -> list[Entry]:
+    """(relative path, category, is_loop, bpm, key, render) for every file of the kit; the
+    order is part of the kit (each file's generator is seeded by its place)."""
+    r: list[Entry] = []
+
+    def shot(path: str, category: str, render: Recipe, key: str | None = None) -> None:
+        """A one-shot: no loop, no tempo."""
+        r.append((f"One Shots/{path}.wav", category, False, None, key, render))
+
+    def loop(path: str, category: str, bpm: float, key: str | None, render: Recipe) -> None:
+        r.append((f"Loops/{path}.wav", category, True, bpm, key, render))
 
     kicks = [
         ("Punchy", 170, 50, 0.3, 1.0),
@@ -379,202 +390,105 @@ def _recipes(sr: int) -> list[tuple[str, str, bool, float | None, str | None, Re
         ("Tight", 220, 60, 0.15, 1.5),
         ("Distorted", 180, 50, 0.4, 8.0),
     ]
-    for i, (name, fs, fe, d, drv) in enumerate(kicks, 1):
-        r.append(
-            (
-                f"One Shots/Kicks/{PREFIX}_Kick_{i:02d}_{name}.wav",
-                "kick",
-                False,
-                None,
-                None,
-                lambda g, fs=fs, fe=fe, d=d, drv=drv: kick(
-                    sr=sr, rng=g, f_start=fs, f_end=fe, decay=d, drive=drv
-                ),
-            )
-        )
-    for i, (tone, d) in enumerate([(180, 0.12), (220, 0.2), (160, 0.3), (250, 0.08)], 1):
+    for i, (name, f_start, f_end, decay, drive) in enumerate(kicks, 1):
         shot(
-            f"One Shots/Snares/{PREFIX}_Snare_{i:02d}.wav",
-            "snare",
-            lambda g, tone=tone, d=d: snare(sr=sr, rng=g, tone=tone, decay=d),
+            f"Kicks/{PREFIX}_Kick_{i:02d}_{name}",
+            "kick",
+            _with(kick, sr=sr, f_start=f_start, f_end=f_end, decay=decay, drive=drive),
         )
-    for i, (sp, tl) in enumerate([(0.011, 0.12), (0.008, 0.2), (0.014, 0.08), (0.01, 0.3)], 1):
-        shot(
-            f"One Shots/Claps/{PREFIX}_Clap_{i:02d}.wav",
-            "clap",
-            lambda g, sp=sp, tl=tl: clap(sr=sr, rng=g, spread=sp, tail=tl),
-        )
-    for i, (d, tone) in enumerate([(0.03, 1.0), (0.045, 1.2), (0.02, 0.9)], 1):
-        shot(
-            f"One Shots/Hats/{PREFIX}_Closed_Hat_{i:02d}.wav",
-            "hihat",
-            lambda g, d=d, tone=tone: hat(sr=sr, rng=g, decay=d, tone=tone),
-        )
-    for i, (d, tone) in enumerate([(0.2, 1.0), (0.3, 1.1), (0.16, 0.95)], 1):
-        shot(
-            f"One Shots/Hats/{PREFIX}_Open_Hat_{i:02d}.wav",
-            "hihat",
-            lambda g, d=d, tone=tone: hat(sr=sr, rng=g, decay=d, tone=tone),
-        )
-    r.append(
-        (
-            f"One Shots/Cymbals/{PREFIX}_Ride_01.wav",
-            "cymbal",
-            False,
-            None,
-            None,
-            lambda g: ride(sr=sr, rng=g),
-        )
-    )
-    r.append(
-        (
-            f"One Shots/Cymbals/{PREFIX}_Crash_01.wav",
-            "cymbal",
-            False,
-            None,
-            None,
-            lambda g: ride(sr=sr, rng=g, decay=1.6),
-        )
-    )
-    percs: list[tuple[str, str, Recipe]] = [
-        ("Tom_Low", "tom", lambda g: tom(sr=sr, rng=g, pitch=90)),
-        ("Tom_High", "tom", lambda g: tom(sr=sr, rng=g, pitch=200)),
-        ("Rim", "perc", lambda g: rim(sr=sr, rng=g)),
-        ("Cowbell", "perc", lambda g: cowbell(sr=sr, rng=g)),
-        ("Shaker", "perc", lambda g: shaker(sr=sr, rng=g)),
-        ("Rim_Metal", "perc", lambda g: rim(sr=sr, rng=g, pitch=2600)),
-    ]
-    for i, (name, cat, fn) in enumerate(percs, 1):
-        r.append((f"One Shots/Percussion/{PREFIX}_{name}_{i:02d}.wav", cat, False, None, None, fn))
-    for i, (key, cut, wave) in enumerate(
-        [
-            ("Am", 400, "saw"),
-            ("Fm", 800, "square"),
-            ("Cm", 300, "saw"),
-            ("Gm", 1500, "saw"),
-            ("D#m", 600, "square"),
-            ("Am", 2500, "saw"),
-        ],
-        1,
+    for i, (tone, decay) in enumerate([(180, 0.12), (220, 0.2), (160, 0.3), (250, 0.08)], 1):
+        shot(f"Snares/{PREFIX}_Snare_{i:02d}", "snare", _with(snare, sr=sr, tone=tone, decay=decay))
+    for i, (spread, tail) in enumerate(
+        [(0.011, 0.12), (0.008, 0.2), (0.014, 0.08), (0.01, 0.3)], 1
     ):
-        r.append(
-            (
-                f"One Shots/Bass/{PREFIX}_Bass_{i:02d}_{key.rstrip('m')}.wav",
-                "bass",
-                False,
-                None,
-                None,
-                lambda g, key=key, cut=cut, wave=wave: bass_note(
-                    sr=sr, rng=g, note=root_midi(key, 1), seconds=0.8, cutoff=cut, wave=wave
-                ),
+        shot(f"Claps/{PREFIX}_Clap_{i:02d}", "clap", _with(clap, sr=sr, spread=spread, tail=tail))
+    for kind, hats in (
+        ("Closed", [(0.03, 1.0), (0.045, 1.2), (0.02, 0.9)]),
+        ("Open", [(0.2, 1.0), (0.3, 1.1), (0.16, 0.95)]),
+    ):
+        for i, (length, brightness) in enumerate(hats, 1):
+            shot(
+                f"Hats/{PREFIX}_{kind}_Hat_{i:02d}",
+                "hihat",
+                _with(hat, sr=sr, decay=length, tone=brightness),
             )
+    shot(f"Cymbals/{PREFIX}_Ride_01", "cymbal", _with(ride, sr=sr))
+    shot(f"Cymbals/{PREFIX}_Crash_01", "cymbal", _with(ride, sr=sr, decay=1.6))
+    percs: list[tuple[str, str, Recipe]] = [
+        ("Tom_Low", "tom", _with(tom, sr=sr, pitch=90)),
+        ("Tom_High", "tom", _with(tom, sr=sr, pitch=200)),
+        ("Rim", "perc", _with(rim, sr=sr)),
+        ("Cowbell", "perc", _with(cowbell, sr=sr)),
+        ("Shaker", "perc", _with(shaker, sr=sr)),
+        ("Rim_Metal", "perc", _with(rim, sr=sr, pitch=2600)),
+    ]
+    for i, (name, category, render) in enumerate(percs, 1):
+        shot(f"Percussion/{PREFIX}_{name}_{i:02d}", category, render)
+    basses = [
+        ("Am", 400, "saw"),
+        ("Fm", 800, "square"),
+        ("Cm", 300, "saw"),
+        ("Gm", 1500, "saw"),
+        ("D#m", 600, "square"),
+        ("Am", 2500, "saw"),
+    ]
+    for i, (key, cutoff, wave) in enumerate(basses, 1):
+        shot(
+            f"Bass/{PREFIX}_Bass_{i:02d}_{key.rstrip('m')}",
+            "bass",
+            _with(bass_note, sr=sr, note=root_midi(key, 1), seconds=0.8, cutoff=cutoff, wave=wave),
         )
     for i, key in enumerate(["Am", "Fm", "Cm", "Gm"], 1):
         root = root_midi(key, 3)
-        r.append(
-            (
-                f"One Shots/Synths/{PREFIX}_Stab_{i:02d}_{key}.wav",
-                "synth",
-                False,
-                None,
-                key,
-                lambda g, root=root: chord(
-                    sr=sr,
-                    rng=g,
-                    notes=[root, root + 3, root + 7],
-                    seconds=0.6,
-                    attack=0.003,
-                    release=0.3,
-                    cutoff=3000,
-                ),
-            )
+        stab = [root, root + 3, root + 7]
+        shot(
+            f"Synths/{PREFIX}_Stab_{i:02d}_{key}",
+            "synth",
+            _with(chord, sr=sr, notes=stab, seconds=0.6, attack=0.003, release=0.3, cutoff=3000),
+            key,
         )
     for i, key in enumerate(["Am", "Dm", "Fm", "Cm"], 1):
         root = root_midi(key, 3)
-        r.append(
-            (
-                f"One Shots/Pads/{PREFIX}_Pad_{i:02d}_{key}.wav",
-                "pad",
-                False,
-                None,
-                key,
-                lambda g, root=root: chord(
-                    sr=sr,
-                    rng=g,
-                    notes=[root - 12, root, root + 3, root + 7, root + 10],
-                    seconds=6.0,
-                    attack=1.5,
-                    release=2.0,
-                    cutoff=1800,
-                ),
-            )
+        pad = [root - 12, root, root + 3, root + 7, root + 10]
+        shot(
+            f"Pads/{PREFIX}_Pad_{i:02d}_{key}",
+            "pad",
+            _with(chord, sr=sr, notes=pad, seconds=6.0, attack=1.5, release=2.0, cutoff=1800),
+            key,
         )
     for i in (1, 2):
-        shot(
-            f"One Shots/FX/{PREFIX}_Riser_{i:02d}.wav",
-            "fx",
-            lambda g, i=i: riser(sr=sr, rng=g, seconds=2.0 + 2 * i),
-        )
-        shot(f"One Shots/FX/{PREFIX}_Impact_{i:02d}.wav", "fx", lambda g: impact(sr=sr, rng=g))
+        shot(f"FX/{PREFIX}_Riser_{i:02d}", "fx", _with(riser, sr=sr, seconds=2.0 + 2 * i))
+        shot(f"FX/{PREFIX}_Impact_{i:02d}", "fx", _with(impact, sr=sr))
     for i, (bpm, style) in enumerate([(124, 0), (128, 1), (132, 2), (138, 3)], 1):
-        r.append(
-            (
-                f"Loops/Drum Loops/{PREFIX}_{bpm}_Drum_Loop_{i:02d}.wav",
-                "drums",
-                True,
-                bpm,
-                None,
-                lambda g, bpm=bpm, style=style: drum_loop(
-                    sr=sr, rng=g, bpm=bpm, bars=2, style=style
-                ),
-            )
+        loop(
+            f"Drum Loops/{PREFIX}_{bpm}_Drum_Loop_{i:02d}",
+            "drums",
+            bpm,
+            None,
+            _with(drum_loop, sr=sr, bpm=bpm, bars=2, style=style),
         )
     for i, bpm in enumerate([126, 135], 1):
-        r.append(
-            (
-                f"Loops/Top Loops/{PREFIX}_{bpm}_Hat_Loop_{i:02d}.wav",
-                "hihat",
-                True,
-                bpm,
-                None,
-                lambda g, bpm=bpm: hat_loop(sr=sr, rng=g, bpm=bpm, bars=2),
-            )
-        )
-        r.append(
-            (
-                f"Loops/Percussion Loops/{PREFIX}_{bpm}_Perc_Loop_{i:02d}.wav",
-                "perc",
-                True,
-                bpm,
-                None,
-                lambda g, bpm=bpm: perc_loop(sr=sr, rng=g, bpm=bpm, bars=2),
-            )
-        )
+        render = _with(hat_loop, sr=sr, bpm=bpm, bars=2)
+        loop(f"Top Loops/{PREFIX}_{bpm}_Hat_Loop_{i:02d}", "hihat", bpm, None, render)
+        render = _with(perc_loop, sr=sr, bpm=bpm, bars=2)
+        loop(f"Percussion Loops/{PREFIX}_{bpm}_Perc_Loop_{i:02d}", "perc", bpm, None, render)
     for i, (bpm, key, style) in enumerate(
         [(124, "Am", 0), (128, "Fm", 1), (130, "Cm", 2), (140, "Gm", 0)], 1
     ):
-        r.append(
-            (
-                f"Loops/Bass Loops/{PREFIX}_{bpm}_{key}_Bassline_{i:02d}.wav",
-                "bass",
-                True,
-                bpm,
-                key,
-                lambda g, bpm=bpm, key=key, style=style: bass_loop(
-                    sr=sr, rng=g, bpm=bpm, bars=2, key=key, style=style
-                ),
-            )
+        loop(
+            f"Bass Loops/{PREFIX}_{bpm}_{key}_Bassline_{i:02d}",
+            "bass",
+            bpm,
+            key,
+            _with(bass_loop, sr=sr, bpm=bpm, bars=2, key=key, style=style),
         )
     for i, (bpm, key) in enumerate([(128, "Am"), (132, "Dm"), (136, "Fm")], 1):
-        r.append(
-            (
-                f"Loops/Synth Loops/{PREFIX}_{bpm}_{key}_Synth_Loop_{i:02d}.wav",
-                "synth",
-                True,
-                bpm,
-                key,
-                lambda g, bpm=bpm, key=key: synth_loop(sr=sr, rng=g, bpm=bpm, bars=2, key=key),
-            )
+        loop(
+            f"Synth Loops/{PREFIX}_{bpm}_{key}_Synth_Loop_{i:02d}",
+            "synth",
+            bpm,
+            key,
+            _with(synth_loop, sr=sr, bpm=bpm, bars=2, key=key),
         )
     return r
 
