@@ -29,8 +29,8 @@ DISCOVERY_BONUS = 0.1  # added to stems no search has returned before, with ``di
 SHORT_S = 1.0  # "short" as a constraint: one-shots up to this long
 BPM_TOLERANCE = 0.03
 CANDIDATES_PER_RESULT = 8
-MIN_SIMILARITY = 0.01
-TEXT_CACHE = 4096  # prompt vectors kept  # hits must share something with the query
+MIN_SIMILARITY = 0.01  # hits must share something with the query
+TEXT_CACHE = 4096  # prompt vectors kept
 
 _BPM = re.compile(r"\b(?:at\s+)?(\d{2,3}(?:\.\d+)?)\s*-?\s*bpm\b", re.IGNORECASE)
 _KEY = re.compile(
