@@ -94,7 +94,7 @@ def _backend(value: Any) -> str:
 def _name(value: Any) -> str:
     text = str(value).strip()
     if not text or Path(text).is_absolute() or ".." in Path(text).parts:
-        raise ValueError(f"{value!r} is not a model folder name")
+        raise ValueError(f"{value!r} is not a name of a checkpoint in the models folder")
     return text
 
 
@@ -144,7 +144,7 @@ SETTINGS: tuple[Setting, ...] = (
         "DIRIGENT_CLAP_MODEL",
         _name,
         "larger_clap_music_and_speech",
-        "CLAP checkpoint folder under the models directory",
+        "CLAP checkpoint under the models directory: a Hugging Face folder or a LAION .pt",
     ),
     Setting("osc_listen", "DIRIGENT_OSC_LISTEN", _host, "127.0.0.1", "address the daemon binds"),
     Setting("osc_port", "DIRIGENT_OSC_PORT", _port, 9000, "UDP port the daemon listens on"),

@@ -81,9 +81,10 @@ def test_text_vectors(clap) -> None:
 
 
 def test_audio_is_resampled_and_windowed(clap, rng: np.random.Generator) -> None:
+    from dirigent.embed.clap import windows
+
     y = rng.standard_normal((2, 44100 * 25)).astype(np.float32) * 0.1
-    windows = clap.windows(y, sr=44100)
-    assert [w.size for w in windows] == [480000, 480000, 240000]
+    assert [w.size for w in windows(y, sr=44100)] == [480000, 480000, 240000]
     v = clap.embed_audio(y, sr=44100)
     assert v.shape == (16,) and np.linalg.norm(v) == pytest.approx(1.0, abs=1e-5)
     np.testing.assert_allclose(v, clap.embed_audio(y, sr=44100), atol=1e-6)
@@ -130,3 +131,96 @@ def test_clap_backend_from_config_names_the_missing_folder(
     monkeypatch.setenv("DIRIGENT_MODELS", str(tmp_path / "models"))
     rc, _, err = cli("search", "kick")
     assert rc == 1 and str(tmp_path / "models" / "larger_clap_music_and_speech") in err
+
+
+class FakeLaionClap:
+    """The laion-clap package's CLAP_Module as its hook.py defines it (constructor, load_ckpt,
+    get_audio_embedding_from_data, get_text_embedding, model_cfg), computing stand-in vectors:
+    the package itself pins numpy < 2 and fetches roberta-base when built, so it cannot be
+    installed here. Records what Dirigent hands it."""
+
+    built: list[dict] = []
+    windows: list[list[int]] = []
+
+    class CLAP_Module:  # noqa: N801 - the package's name
+        def __init__(self, enable_fusion: bool = False, amodel: str = "HTSAT-tiny") -> None:
+            FakeLaionClap.built.append({"fusion": enable_fusion, "amodel": amodel})
+            self.model_cfg = {"embed_dim": 8}
+
+        def load_ckpt(self, ckpt: str, verbose: bool = True) -> None:
+            FakeLaionClap.built[-1]["ckpt"] = ckpt
+
+        def get_audio_embedding_from_data(self, x: list, use_tensor: bool = False) -> np.ndarray:
+            assert all(w.ndim == 1 and w.dtype == np.float32 and w.size <= 480000 for w in x)
+            FakeLaionClap.windows.append([w.size for w in x])
+            return np.stack([np.histogram(w, bins=8, range=(-1, 1))[0] / w.size for w in x])
+
+        def get_text_embedding(self, x: list, use_tensor: bool = False) -> np.ndarray:
+            import zlib
+
+            return np.stack(
+                [np.random.default_rng(zlib.crc32(t.encode())).normal(size=8) for t in x]
+            )
+
+
+@pytest.fixture
+def laion_clap(monkeypatch) -> type[FakeLaionClap]:
+    import sys
+
+    FakeLaionClap.built.clear()
+    FakeLaionClap.windows.clear()
+    monkeypatch.setitem(sys.modules, "laion_clap", FakeLaionClap)
+    return FakeLaionClap
+
+
+def test_laion_checkpoint_through_the_package(
+    laion_clap, kit, tmp_path: Path, rng: np.random.Generator
+) -> None:
+    from dirigent.catalog import Catalog
+    from dirigent.config import load_config
+    from dirigent.embed import load_backend
+    from dirigent.embed.clap import LaionCheckpointEmbedder
+    from dirigent.ingest import ingest
+    from dirigent.search import Searcher
+
+    checkpoint = tmp_path / "models" / "music_audioset_epoch_15_esc_90.14.pt"
+    checkpoint.parent.mkdir()
+    checkpoint.write_bytes(b"weights")
+    config = load_config(
+        env={
+            "XDG_CONFIG_HOME": str(tmp_path),
+            "DIRIGENT_BACKEND": "clap",
+            "DIRIGENT_MODELS": str(checkpoint.parent),
+            "DIRIGENT_CLAP_MODEL": checkpoint.name,
+        }
+    )
+    backend = load_backend(config)
+    assert isinstance(backend, LaionCheckpointEmbedder) and backend.dim == 8
+    assert laion_clap.built == [{"fusion": False, "amodel": "HTSAT-base", "ckpt": str(checkpoint)}]
+    y = rng.standard_normal((2, 44100 * 25)).astype(np.float32) * 0.1
+    v = backend.embed_audio(y, sr=44100)
+    assert laion_clap.windows == [[480000, 480000, 240000]]
+    assert np.linalg.norm(v) == pytest.approx(1.0, abs=1e-5)
+    np.testing.assert_allclose(v, backend.embed_audio(y, sr=44100))
+    texts = backend.embed_texts(["dark kick", "bright pad"])
+    np.testing.assert_allclose(np.linalg.norm(texts, axis=1), 1.0, atol=1e-5)
+    with Catalog(tmp_path / "c.duckdb") as catalog:
+        ingest([kit[0].path.parents[2] / "One Shots" / "Kicks"], catalog, config)
+        searcher = Searcher(catalog, backend, tmp_path / "index")
+        searcher.refresh()
+        assert searcher.key == f"clap@{checkpoint.name}" and searcher.vectors.shape == (6, 8)
+        results = searcher.search("dark kick", top_k=3, min_similarity=-1.0).results
+        assert len(results) == 3 and all(r.explanation.startswith("clap ") for r in results)
+
+
+def test_laion_checkpoint_names_what_it_lacks(monkeypatch, tmp_path: Path) -> None:
+    import sys
+
+    from dirigent.embed.clap import load
+
+    with pytest.raises(DirigentError, match=str(tmp_path / "630k-audioset-best.pt")):
+        load(tmp_path / "630k-audioset-best.pt")
+    (tmp_path / "630k-audioset-best.pt").write_bytes(b"weights")
+    monkeypatch.setitem(sys.modules, "laion_clap", None)  # not installed
+    with pytest.raises(DirigentError, match="pip install laion-clap"):
+        load(tmp_path / "630k-audioset-best.pt")

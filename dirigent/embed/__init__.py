@@ -9,9 +9,9 @@ from dirigent.embed.base import Embedder
 def load_backend(config: Config) -> Embedder:
     """The configured backend, ready to embed (heavy imports only for the one chosen)."""
     if config.backend == "clap":
-        from dirigent.embed.clap import ClapEmbedder
+        from dirigent.embed import clap
 
-        return ClapEmbedder.from_directory(config.models / config.clap_model)
+        return clap.load(config.models / config.clap_model)
     from dirigent.embed.listen import ListenEmbedder
 
     return ListenEmbedder()
