@@ -18,7 +18,7 @@ from dirigent.embed.lexicon import understand
 from dirigent.embed.listen import ListenEmbedder
 from dirigent.index import VectorIndex
 from dirigent.ingest import ingest
-from dirigent.search import Constraints, Searcher, parse_prompt
+from dirigent.search import Constraints, Searcher, _top, parse_prompt
 
 
 @pytest.mark.parametrize(
@@ -57,6 +57,17 @@ def test_parse_prompt(prompt: str, constraints: Constraints, words: str) -> None
 
 
 # --- the index ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [5, 10, 300, 4096, 40_000, 40_037])
+@pytest.mark.parametrize("k", [1, 10, 80])
+def test_top_is_exact(n: int, k: int, rng: np.random.Generator) -> None:
+    scores = rng.standard_normal(n).astype(np.float32)
+    scores[rng.integers(0, n, n // 10)] = scores.max()  # ties at the top
+    scores[-3:] = [5.0, 4.0, 5.0] if n > 3 else scores[-3:]  # the best in the ragged tail
+    top = _top(scores, k)
+    assert len(set(top.tolist())) == top.size == min(k, n)
+    np.testing.assert_array_equal(scores[top], np.sort(scores)[::-1][: min(k, n)])
 
 
 def test_index_round_trip_and_refusals(tmp_path: Path, rng: np.random.Generator) -> None:
