@@ -8,6 +8,7 @@ import itertools
 import multiprocessing
 import os
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -277,6 +278,14 @@ def _init_reporting_worker(started: Any, *initargs: Any) -> None:
     global _started
     _started = started
     _init_worker(*initargs)
+    parent = multiprocessing.parent_process()
+    if parent is not None:  # an ingest killed with -9 leaves no workers behind
+        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: Any) -> None:
+    parent.join()
+    os._exit(1)
 
 
 def _process_reporting(jobs: list[Job]) -> list[Outcome]:

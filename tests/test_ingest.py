@@ -218,18 +218,37 @@ def test_a_file_that_kills_its_worker_is_an_error_not_a_hang(tmp_path: Path) -> 
     assert report["errors"] == [{"path": str(poison), "reason": WORKER_DIED}]
 
 
+def children(pid: int) -> list[int]:
+    """Processes ``pid`` started (Linux /proc)."""
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie waiting to be reaped does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 @pytest.mark.slow
 def test_kill_9_during_ingest_then_resume(tmp_path: Path) -> None:
     root = tmp_path / "many"
     n = 600
     many_one_shots(root, n)
     db = tmp_path / "kill.duckdb"
+    orphans: list[int] = []
     for delay in (1.0, 1.6, 2.2):
         child = dirigent_subprocess("--db", str(db), "ingest", str(root), "--quiet", cwd=tmp_path)
         time.sleep(delay)
         if child.poll() is None:
+            orphans += children(child.pid)
             os.kill(child.pid, signal.SIGKILL)
         child.wait()
+    deadline = time.monotonic() + 10
+    while any(map(alive, orphans)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert orphans and not any(map(alive, orphans))  # the workers went with their ingest
     child = dirigent_subprocess("--db", str(db), "ingest", str(root), "--json", cwd=tmp_path)
     out, err = child.communicate(timeout=300)
     assert child.returncode == 0, err
