@@ -32,6 +32,9 @@ from dirigent.search import Constraints, Searcher, _top, parse_prompt
         ("eine düstere Bassdrum, nicht verzerrt", [("dark", 1), ("kick", 1), ("distorted", -1)]),
         ("dunkler treibender Bass", [("dark", 1), ("rolling", 1), ("bass", 1)]),
         ("snares", [("snare", 1)]),
+        ("crisp closed hi-hat", [("crisp", 1), ("tight", 1), ("hihat", 1)]),
+        ("open hat", [("airy", 1), ("hihat", 1)]),
+        ("Snare ohne Hall", [("snare", 1), ("long", -1)]),
     ],
 )
 def test_lexicon(prompt: str, dimensions: list[tuple[str, int]]) -> None:
