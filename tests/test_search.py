@@ -35,6 +35,8 @@ from dirigent.search import Constraints, Searcher, _top, parse_prompt
         ("crisp closed hi-hat", [("crisp", 1), ("tight", 1), ("hihat", 1)]),
         ("open hat", [("airy", 1), ("hihat", 1)]),
         ("Snare ohne Hall", [("snare", 1), ("long", -1)]),
+        ("dark riser", [("dark", 1), ("fx", 1), ("rising", 1)]),
+        ("no downlifter", [("fx", -1), ("rising", 1)]),
     ],
 )
 def test_lexicon(prompt: str, dimensions: list[tuple[str, int]]) -> None:

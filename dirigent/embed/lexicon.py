@@ -233,6 +233,14 @@ EXTRA_CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     "fx": ("effekt", "effekte", "sound effect"),
     "drums": ("drum loop", "schlagzeug", "beat", "beats", "drums"),
 }
+# Words that name a kind of sound and how it moves: each also means the concept (negative:
+# its opposite), beside the category it names.
+ALSO_MEANS: dict[str, tuple[str, float]] = {
+    "riser": ("rising", 1.0),
+    "risers": ("rising", 1.0),
+    "uplifter": ("rising", 1.0),
+    "downlifter": ("rising", -1.0),
+}
 NEGATIONS = (
     "not",
     "no",
@@ -343,7 +351,11 @@ def understand(prompt: str) -> tuple[list[Term], list[str]]:
             continue
         dimension = None if word in STOP_WORDS else _lookup(word)
         if dimension:
-            terms.append(Term(dimension, -1.0 if negate else 1.0, word))
+            sign = -1.0 if negate else 1.0
+            terms.append(Term(dimension, sign, word))
+            if word in ALSO_MEANS:
+                concept, weight = ALSO_MEANS[word]
+                terms.append(Term(concept, sign * weight, word))
         elif word not in STOP_WORDS:
             unknown.append(word)
         negate = False
