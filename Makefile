@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO := demo
 
-.PHONY: demo test bench lint corpus clean
+.PHONY: demo test bench bench-models lint corpus clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_search.py
 	$(BIN)/python benchmarks/bench_osc.py
 	$(BIN)/python benchmarks/bench_mutate.py
+
+# CLAP and Demucs speed on each device torch sees (random weights, real architectures).
+bench-models: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/bench_models.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check dirigent bridge ableton_remote_script tests benchmarks scripts

@@ -284,21 +284,23 @@ def cmd_separate(config: Config, args: argparse.Namespace) -> int:
     """Split full tracks into drums, bass, other and vocals with Demucs; catalogue the stems."""
     from dirigent.ingest import ingest
     from dirigent.separate import load_separator, separate_track
+    from dirigent.torch_device import resolve
 
     model = load_separator(config.models, args.model)
+    device = resolve(config.torch_device)
     out_root = Path(args.out) if args.out else config.db.parent / "separated"
     with _open(config, read_only=False) as catalog:
         for track in map(Path, args.tracks):
             if not track.is_file():
                 raise ParameterError(f"{track} is not a file")
-            done = separate_track(model, track, out_root / track.stem)
+            done = separate_track(model, track, out_root / track.stem, device=device)
             ingest(list(done.stems.values()), catalog, config)
             for source, path in done.stems.items():
                 stem = catalog.stem_at(os.path.abspath(path))
                 if stem is not None:
                     catalog.add_separation(stem["id"], os.path.abspath(track), source, args.model)
             print(
-                f"{_display_path(str(track))}: {done.seconds:.1f} s -> "
+                f"{_display_path(str(track))}: {done.seconds:.1f} s on {device} -> "
                 + ", ".join(f"{s} {_display_path(str(p))}" for s, p in done.stems.items())
             )
     return 0

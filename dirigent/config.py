@@ -4,6 +4,7 @@ beats the defaults defined here (the one place defaults live)."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tomllib
 from collections.abc import Callable, Mapping
@@ -50,6 +51,13 @@ def _workers(value: Any) -> int:
     if number < 0:
         raise ValueError(f"workers={value!r} must be >= 0 (0 means one per CPU core)")
     return number
+
+
+def _torch_device(value: Any) -> str:
+    name = str(value).strip().lower()
+    if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", name):
+        raise ValueError(f"torch_device {value!r} must be auto, cpu, cuda, cuda:N or mps")
+    return name
 
 
 def _port(value: Any) -> int:
@@ -146,6 +154,13 @@ SETTINGS: tuple[Setting, ...] = (
         "larger_clap_music_and_speech",
         "CLAP checkpoint under the models directory: a Hugging Face folder or a LAION .pt",
     ),
+    Setting(
+        "torch_device",
+        "DIRIGENT_TORCH_DEVICE",
+        _torch_device,
+        "auto",
+        "where CLAP and Demucs run: auto (a CUDA or Apple GPU if any), cpu, cuda[:N], mps",
+    ),
     Setting("osc_listen", "DIRIGENT_OSC_LISTEN", _host, "127.0.0.1", "address the daemon binds"),
     Setting("osc_port", "DIRIGENT_OSC_PORT", _port, 9000, "UDP port the daemon listens on"),
     Setting(
@@ -213,6 +228,7 @@ class Config:
     workers: int
     backend: str
     clap_model: str
+    torch_device: str
     osc_listen: str
     osc_port: int
     osc_reply_port: int

@@ -59,8 +59,9 @@ def load_separator(models: Path, name: str = "htdemucs") -> Any:
     return model
 
 
-def separate_block(model: Any, y: np.ndarray) -> np.ndarray:
-    """Sources of one block at the model's rate: (sources, channels, n) for ``y`` (channels, n)."""
+def separate_block(model: Any, y: np.ndarray, *, device: str = "cpu") -> np.ndarray:
+    """Sources of one block at the model's rate: (sources, channels, n) for ``y`` (channels, n),
+    computed on the torch ``device``."""
     import torch
     from demucs.apply import apply_model
 
@@ -71,9 +72,9 @@ def separate_block(model: Any, y: np.ndarray) -> np.ndarray:
     scale = float(wav.abs().max()) or 1.0
     with torch.no_grad():
         out = apply_model(
-            model, wav / scale, split=True, overlap=0.25, progress=False, device="cpu"
+            model, wav / scale, split=True, overlap=0.25, progress=False, device=device
         )
-    return out[0].numpy() * scale
+    return out[0].cpu().numpy() * scale
 
 
 def separate_track(
@@ -83,9 +84,11 @@ def separate_track(
     *,
     block_s: float = BLOCK_S,
     on_block: Callable[[int], None] | None = None,
+    device: str = "cpu",
 ) -> Separated:
     """Separate ``track`` into ``out_dir/<source>.wav`` (24-bit, the track's rate), reading and
-    writing ``block_s`` at a time with :data:`CONTEXT_S` of context on each side."""
+    writing ``block_s`` at a time with :data:`CONTEXT_S` of context on each side, on the torch
+    ``device``."""
     info = probe(track)
     sr, total = info.sr, info.frames
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -102,7 +105,7 @@ def separate_track(
             y = read_excerpt(track, start=lo, frames=hi - lo)
             if sr != model.samplerate:
                 y = resample(y, factor=model.samplerate / sr)
-            parts = separate_block(model, y)
+            parts = separate_block(model, y, device=device)
             if sr != model.samplerate:
                 parts = np.stack([resample(p, factor=sr / model.samplerate) for p in parts])
             keep = parts[..., start - lo : start - lo + min(block, total - start)]

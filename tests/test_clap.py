@@ -143,8 +143,10 @@ class FakeLaionClap:
     windows: list[list[int]] = []
 
     class CLAP_Module:  # noqa: N801 - the package's name
-        def __init__(self, enable_fusion: bool = False, amodel: str = "HTSAT-tiny") -> None:
-            FakeLaionClap.built.append({"fusion": enable_fusion, "amodel": amodel})
+        def __init__(
+            self, enable_fusion: bool = False, device: str | None = None, amodel: str = "HTSAT-tiny"
+        ) -> None:
+            FakeLaionClap.built.append({"fusion": enable_fusion, "amodel": amodel, "on": device})
             self.model_cfg = {"embed_dim": 8}
 
         def load_ckpt(self, ckpt: str, verbose: bool = True) -> None:
@@ -196,7 +198,9 @@ def test_laion_checkpoint_through_the_package(
     )
     backend = load_backend(config)
     assert isinstance(backend, LaionCheckpointEmbedder) and backend.dim == 8
-    assert laion_clap.built == [{"fusion": False, "amodel": "HTSAT-base", "ckpt": str(checkpoint)}]
+    assert laion_clap.built == [
+        {"fusion": False, "amodel": "HTSAT-base", "on": "cpu", "ckpt": str(checkpoint)}
+    ]  # "auto" on a machine whose torch sees no GPU
     y = rng.standard_normal((2, 44100 * 25)).astype(np.float32) * 0.1
     v = backend.embed_audio(y, sr=44100)
     assert laion_clap.windows == [[480000, 480000, 240000]]
@@ -224,3 +228,20 @@ def test_laion_checkpoint_names_what_it_lacks(monkeypatch, tmp_path: Path) -> No
     monkeypatch.setitem(sys.modules, "laion_clap", None)  # not installed
     with pytest.raises(DirigentError, match="pip install laion-clap"):
         load(tmp_path / "630k-audioset-best.pt")
+
+
+def test_torch_device_is_resolved_and_checked(monkeypatch) -> None:
+    from dirigent.config import load_config
+    from dirigent.errors import ConfigError
+    from dirigent.torch_device import resolve
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    assert resolve("auto") in ("cpu", "mps") and resolve("cpu") == "cpu"
+    with pytest.raises(ConfigError, match="sees 0 CUDA GPU"):
+        resolve("cuda:1")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert resolve("auto") == "cuda" and resolve("cuda:1") == "cuda:1"
+    with pytest.raises(ConfigError):
+        load_config(env={"DIRIGENT_TORCH_DEVICE": "gpu"})

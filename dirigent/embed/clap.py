@@ -45,15 +45,16 @@ class ClapEmbedder:
 
     name = "clap"
 
-    def __init__(self, model: Any, processor: Any) -> None:
-        self.model = model.eval()
+    def __init__(self, model: Any, processor: Any, device: str = "cpu") -> None:
+        self.device = device
+        self.model = model.to(device).eval()
         self.processor = processor
         self.dim = int(model.config.projection_dim)
         self.version = str(getattr(model.config, "_name_or_path", "")) or "unnamed"
 
     @classmethod
-    def from_directory(cls, path: Path) -> ClapEmbedder:
-        """Load model and processor from ``path`` (local files only)."""
+    def from_directory(cls, path: Path, device: str = "cpu") -> ClapEmbedder:
+        """Load model and processor from ``path`` (local files only), to run on ``device``."""
         if not (path / "config.json").is_file():
             raise missing_checkpoint(path)
         try:
@@ -65,7 +66,10 @@ class ClapEmbedder:
             processor = ClapProcessor.from_pretrained(path, local_files_only=True)
         except (OSError, ValueError) as e:
             raise DirigentError(f"cannot load the CLAP checkpoint in {path}: {e}") from e
-        return cls(model, processor)
+        return cls(model, processor, device)
+
+    def _on_device(self, inputs: Any) -> dict[str, Any]:
+        return {k: v.to(self.device) if hasattr(v, "to") else v for k, v in inputs.items()}
 
     @staticmethod
     def _features(output: Any) -> np.ndarray:
@@ -76,7 +80,9 @@ class ClapEmbedder:
         """One projection per 48 kHz window, ``(windows, dim)``."""
         import torch
 
-        inputs = self.processor(audio=windows, sampling_rate=SR, return_tensors="pt")
+        inputs = self._on_device(
+            self.processor(audio=windows, sampling_rate=SR, return_tensors="pt")
+        )
         with torch.no_grad():
             output = self.model.get_audio_features(
                 input_features=inputs["input_features"], is_longer=inputs.get("is_longer")
@@ -87,7 +93,9 @@ class ClapEmbedder:
         """Unit vectors of prompts."""
         import torch
 
-        inputs = self.processor(text=list(prompts), return_tensors="pt", padding=True)
+        inputs = self._on_device(
+            self.processor(text=list(prompts), return_tensors="pt", padding=True)
+        )
         with torch.no_grad():
             output = self.model.get_text_features(
                 input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]
@@ -122,13 +130,14 @@ class LaionCheckpointEmbedder(ClapEmbedder):
     """One of LAION's original ``.pt`` checkpoints (``630k-audioset-best.pt``,
     ``music_audioset_epoch_15_esc_90.14.pt``, ...) through the ``laion-clap`` package."""
 
-    def __init__(self, module: Any, version: str) -> None:
+    def __init__(self, module: Any, version: str, device: str = "cpu") -> None:
+        self.device = device
         self.module = module
         self.version = version
         self.dim = int(module.model_cfg["embed_dim"])
 
     @classmethod
-    def from_checkpoint(cls, path: Path) -> LaionCheckpointEmbedder:
+    def from_checkpoint(cls, path: Path, device: str = "cpu") -> LaionCheckpointEmbedder:
         """Build the checkpoint's architecture (its name says which: "fusion", "music") and
         load its weights; the package's text tower comes from the Hugging Face cache."""
         if not path.is_file():
@@ -144,14 +153,14 @@ class LaionCheckpointEmbedder(ClapEmbedder):
         audio_model = "HTSAT-base" if path.name.startswith("music") else "HTSAT-tiny"
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # its roberta-base: from the cache only
         try:
-            module = laion_clap.CLAP_Module(enable_fusion=fusion, amodel=audio_model)
+            module = laion_clap.CLAP_Module(enable_fusion=fusion, device=device, amodel=audio_model)
             module.load_ckpt(str(path), verbose=False)
         except (OSError, RuntimeError, ValueError, KeyError) as e:
             raise DirigentError(
                 f"cannot load {path} with laion-clap ({audio_model}, fusion {fusion}); it builds "
                 f"its text tower from roberta-base in the Hugging Face cache: {e}"
             ) from e
-        return cls(module, path.name)
+        return cls(module, path.name, device)
 
     def window_vectors(self, windows: list[np.ndarray]) -> np.ndarray:
         """One projection per 48 kHz window (shorter ones repeat-padded by the package)."""
@@ -182,9 +191,9 @@ def windows(y: np.ndarray, *, sr: int) -> list[np.ndarray]:
     return [mono[s : s + size].astype(np.float32) for s in starts]
 
 
-def load(path: Path) -> ClapEmbedder:
+def load(path: Path, device: str = "cpu") -> ClapEmbedder:
     """The CLAP checkpoint at ``path``: a ``.pt`` file (LAION's own), else a Hugging Face
-    folder."""
+    folder; run on the torch ``device``."""
     if path.suffix == ".pt":
-        return LaionCheckpointEmbedder.from_checkpoint(path)
-    return ClapEmbedder.from_directory(path)
+        return LaionCheckpointEmbedder.from_checkpoint(path, device)
+    return ClapEmbedder.from_directory(path, device)
