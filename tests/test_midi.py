@@ -132,11 +132,14 @@ def test_pads_play_the_last_results(daemon: Any, tmp_path: Path) -> None:
     controller = MidiController(daemon, midi_map.load(tmp_path / "none.toml"))
     daemon.search("kick", top_k=4)
     controller.handle(mido.Message("note_on", channel=9, note=37, velocity=100))  # pad 2
-    assert daemon.sink is not None
-    [launch] = daemon.sink.player.launches
     controller.handle(mido.Message("note_on", channel=9, note=90, velocity=100))  # no such result
     controller.handle(mido.Message("note_on", channel=0, note=37, velocity=100))  # not the pads
-    assert len(daemon.sink.player.launches) == 1 and launch.frames > 0
+    client, address, (stem_id, _, _), _ = daemon.outbox.get(timeout=10)  # decoded, scheduled
+    assert (client, address) == ("midi", "/dirigent/play/scheduled")
+    assert stem_id == daemon.last_results[1]
+    assert daemon.sink is not None
+    [launch] = daemon.sink.player.launches
+    assert launch.frames > 0 and daemon.outbox.empty()
 
 
 @pytest.mark.parametrize(

@@ -134,8 +134,8 @@ class MidiController:
         index = note - self.mapping.first_note
         results = self.daemon.last_results
         if 0 <= index < len(results):
-            try:
-                self.daemon.launch(results[index], client=CLIENT)
+            try:  # on the playback thread: a long file's decoding holds up no knob
+                self.daemon.launch_soon(results[index], client=CLIENT)
             except DirigentError as e:
                 log.warning("pad %d: %s", index + 1, e)
 
