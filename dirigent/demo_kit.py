@@ -438,24 +438,33 @@ def _recipes(sr: int) -> list[Entry]:
             "bass",
             _with(bass_note, sr=sr, note=root_midi(key, 1), seconds=0.8, cutoff=cutoff, wave=wave),
         )
-    for i, key in enumerate(["Am", "Fm", "Cm", "Gm"], 1):
-        root = root_midi(key, 3)
-        stab = [root, root + 3, root + 7]
-        shot(
-            f"Synths/{PREFIX}_Stab_{i:02d}_{key}",
+    chords: list[tuple[str, str, str, str, tuple[int, ...], dict[str, float]]] = [
+        (
+            "Synths",
+            "Stab",
             "synth",
-            _with(chord, sr=sr, notes=stab, seconds=0.6, attack=0.003, release=0.3, cutoff=3000),
-            key,
-        )
-    for i, key in enumerate(["Am", "Dm", "Fm", "Cm"], 1):
-        root = root_midi(key, 3)
-        pad = [root - 12, root, root + 3, root + 7, root + 10]
-        shot(
-            f"Pads/{PREFIX}_Pad_{i:02d}_{key}",
+            "Am Fm Cm Gm",
+            (0, 3, 7),
+            {"seconds": 0.6, "attack": 0.003, "release": 0.3, "cutoff": 3000},
+        ),
+        (
+            "Pads",
+            "Pad",
             "pad",
-            _with(chord, sr=sr, notes=pad, seconds=6.0, attack=1.5, release=2.0, cutoff=1800),
-            key,
-        )
+            "Am Dm Fm Cm",
+            (-12, 0, 3, 7, 10),
+            {"seconds": 6.0, "attack": 1.5, "release": 2.0, "cutoff": 1800},
+        ),
+    ]
+    for folder, kind, category, keys, intervals, shape in chords:
+        for i, key in enumerate(keys.split(), 1):
+            notes = [root_midi(key, 3) + n for n in intervals]
+            shot(
+                f"{folder}/{PREFIX}_{kind}_{i:02d}_{key}",
+                category,
+                _with(chord, sr=sr, notes=notes, **shape),
+                key,
+            )
     for i in (1, 2):
         shot(f"FX/{PREFIX}_Riser_{i:02d}", "fx", _with(riser, sr=sr, seconds=2.0 + 2 * i))
         shot(f"FX/{PREFIX}_Impact_{i:02d}", "fx", _with(impact, sr=sr))
