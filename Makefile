@@ -46,7 +46,7 @@ lint: $(VENV)/.installed-dev
 
 # Debian's lmms-common samples, for development and the corpus tests (not committed).
 corpus:
-	scripts/fetch_debian_samples.sh .cache/debian lmms-common hydrogen-drumkits sonic-pi-samples timgm6mb-soundfont
+	scripts/fetch_debian_samples.sh .cache/debian lmms-common hydrogen-drumkits hydrogen-data sonic-pi-samples timgm6mb-soundfont
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache

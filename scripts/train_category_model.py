@@ -1,9 +1,10 @@
 """Train the category model shipped in models/category_model.npz.
 
 Material (never Debian's lmms-common, which is the evaluation corpus):
-- hydrogen-drumkits: 18 drum kits, labelled by their drumkit.xml instrument names (single
-  hits only: hits cut from breakbeats, which the names call "beats" or "drum", are left out,
-  as the drums class means a drum loop);
+- hydrogen-drumkits and hydrogen-data: 20 drum kits (hydrogen-data: GMRockKit and a TR-808
+  emulation), labelled by their drumkit.xml instrument names (single hits only: hits cut
+  from breakbeats, which the names call "beats" or "drum", are left out, as the drums class
+  means a drum loop);
 - sonic-pi-samples: labelled by the sample-name prefixes below;
 - timgm6mb-soundfont: General MIDI samples played as notes (basses; keys, organs, guitars);
 - synthesised sounds: randomised variants of every demo-kit instrument and loop, hardcore
@@ -97,6 +98,7 @@ SONIC_PI = {
     "loop_tabla": "perc",
     "loop_perc": "perc",
 }
+HYDROGEN_PACKAGES = ("hydrogen-drumkits", "hydrogen-data")  # hydrogen-data: GMRockKit, TR-808
 HYDROGEN_WORDS = {
     "perc": ["stick", "sticks", "agogo", "maracas", "guiro", "bell"],
     "tom": ["floor"],
@@ -107,7 +109,7 @@ HYDROGEN_WORDS = {
 def fetch(cache: Path) -> None:
     script = ROOT / "scripts" / "fetch_debian_samples.sh"
     subprocess.run(
-        [str(script), str(cache), "hydrogen-drumkits", "sonic-pi-samples", "timgm6mb-soundfont"],
+        [str(script), str(cache), *HYDROGEN_PACKAGES, "sonic-pi-samples", "timgm6mb-soundfont"],
         check=True,
         stdout=subprocess.DEVNULL,
     )
@@ -116,7 +118,8 @@ def fetch(cache: Path) -> None:
 def hydrogen(cache: Path) -> Iterator[tuple[Path, str, str]]:
     """(file, category, group) for the layers of every labelled Hydrogen instrument."""
     table = CategoryTable(HYDROGEN_WORDS)
-    for xml in sorted((cache / "hydrogen-drumkits").rglob("drumkit.xml")):
+    xmls = [x for package in HYDROGEN_PACKAGES for x in (cache / package).rglob("drumkit.xml")]
+    for xml in sorted(xmls):
         kit = xml.parent
         root = ET.parse(xml).getroot()
         for instrument in root.iter():
@@ -352,7 +355,7 @@ def keys_chord(rng: np.random.Generator) -> np.ndarray:
 
 # General MIDI sample names (TimGM6mb) -> category; the first matching word wins.
 SOUNDFONT_KEEP = ("bass", "synth")  # orchestral strings and choirs are no synth pads: left out
-SOUNDFONT_WORDS = (
+SOUNDFONT_WORDS: tuple[tuple[str, str | None], ...] = (
     ("bass drum", "kick"),
     ("kick", "kick"),
     ("snare", "snare"),
@@ -362,6 +365,7 @@ SOUNDFONT_WORDS = (
     ("ride", "cymbal"),
     ("tom", "tom"),
     ("claps", "clap"),
+    ("bassoon", None),  # a woodwind, not a bass
     ("bass", "bass"),
     ("piano", "synth"),
     ("ep1", "synth"),
