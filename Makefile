@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO := demo
 
-.PHONY: demo test bench bench-models lint corpus clean
+.PHONY: demo test bench bench-models bench-seeds lint corpus clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,15 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_search.py
 	$(BIN)/python benchmarks/bench_osc.py
 	$(BIN)/python benchmarks/bench_mutate.py
+
+# The relevance figures of the category model trained with SEEDS seeds (scikit-learn).
+SEEDS ?= 8
+bench-seeds: $(VENV)/.installed-train
+	$(BIN)/python benchmarks/bench_category_seeds.py --seeds $(SEEDS)
+
+$(VENV)/.installed-train: $(VENV)/.installed-dev
+	$(BIN)/pip install --quiet -e '.[train]'
+	touch $@
 
 # CLAP and Demucs speed on each device torch sees (random weights, real architectures).
 bench-models: $(VENV)/.installed-dev

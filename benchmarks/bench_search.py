@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -41,8 +42,25 @@ def lmms_samples() -> Path | None:
     return samples
 
 
-def relevance(samples: Path, work: Path) -> None:
-    """P@10 per prompt on anonymised copies, and drum one-shot category accuracy by ear."""
+@dataclass(frozen=True)
+class Corpus:
+    """lmms-common ingested under anonymised names, with the truth its original paths give."""
+
+    db: Path
+    truth: dict[str, str | None]  # anonymised path -> category of the original path
+    is_drum: dict[str, bool]  # anonymised path -> it came from the drums folder
+
+
+@dataclass(frozen=True)
+class Relevance:
+    """P@10 per prompt and drum one-shot category accuracy of one embedder on the corpus."""
+
+    p10: dict[str, float]
+    drum_accuracy: float
+
+
+def anonymised_corpus(samples: Path, work: Path) -> Corpus:
+    """Copy lmms-common under anonymised names (``0123.ogg``) into ``work`` and ingest it."""
     table = CategoryTable()
     lib = work / "anonymous"
     lib.mkdir()
@@ -60,39 +78,68 @@ def relevance(samples: Path, work: Path) -> None:
     config = load_config(env={"XDG_CONFIG_HOME": str(work / "x")})
     with Catalog(work / "lmms.duckdb") as catalog:
         ingest([lib], catalog, config)
-        searcher = Searcher(catalog, ListenEmbedder(), work / "index")
+    return Corpus(work / "lmms.duckdb", truth, is_drum)
+
+
+def warm_searcher(corpus: Corpus, backend: ListenEmbedder, index_dir: Path) -> Searcher:
+    """A searcher over the corpus with ``backend``'s vectors and index built in ``index_dir``
+    (ranking needs no catalog after this)."""
+    with Catalog(corpus.db) as catalog:
+        searcher = Searcher(catalog, backend, index_dir)
         searcher.refresh()
-        labels = [truth[str(p)] for p in searcher.paths]
-        rng = np.random.default_rng(1)
-        print(
-            f"\nrelevance: lmms-common, {len(labels)} files under anonymised names "
-            "(relevant: the category its original path gives)"
+    return searcher
+
+
+def measure(corpus: Corpus, searcher: Searcher) -> Relevance:
+    """P@10 of :data:`PROMPTS` and drum one-shot accuracy by ear."""
+    p10 = {}
+    for prompt, category in PROMPTS.items():
+        results, _, _ = searcher.rank(prompt, top_k=10)
+        p10[prompt] = float(np.mean([corpus.truth[r.path] == category for r in results]))
+    drums = drum_one_shots(corpus, searcher)
+    heard = [searcher.category(n) for n in drums]
+    labels = [corpus.truth[str(searcher.paths[n])] for n in drums]
+    accuracy = float(np.mean([h == lb for h, lb in zip(heard, labels, strict=True)]))
+    return Relevance(p10, accuracy)
+
+
+def drum_one_shots(corpus: Corpus, searcher: Searcher) -> list[int]:
+    """Rows of the labelled one-shots from the drums folder."""
+    return [
+        n
+        for n, path in enumerate(searcher.paths)
+        if corpus.is_drum[str(path)] and not searcher.is_loop[n] and corpus.truth[str(path)]
+    ]
+
+
+def relevance(samples: Path, work: Path) -> None:
+    """P@10 per prompt on anonymised copies, and drum one-shot category accuracy by ear."""
+    corpus = anonymised_corpus(samples, work)
+    searcher = warm_searcher(corpus, ListenEmbedder(), work / "index")
+    figures = measure(corpus, searcher)
+    labels = [corpus.truth[str(p)] for p in searcher.paths]
+    rng = np.random.default_rng(1)
+    print(
+        f"\nrelevance: lmms-common, {len(labels)} files under anonymised names "
+        "(relevant: the category its original path gives)"
+    )
+    print(f"{'prompt':<12}{'relevant':>9}{'chance P@10':>13}{'names only':>12}{'listen P@10':>13}")
+    for prompt, category in PROMPTS.items():
+        relevant = np.array([lb == category for lb in labels])
+        # a file-name ranker sees only "0123.ogg": no word matches, so its order is arbitrary
+        names_only = np.mean(
+            [relevant[rng.permutation(relevant.size)[:10]].mean() for _ in range(200)]
         )
         print(
-            f"{'prompt':<12}{'relevant':>9}{'chance P@10':>13}{'names only':>12}{'listen P@10':>13}"
+            f"{prompt:<12}{relevant.sum():>9}{relevant.mean():>13.2f}{names_only:>12.2f}"
+            f"{figures.p10[prompt]:>13.2f}"
         )
-        for prompt, category in PROMPTS.items():
-            relevant = np.array([lb == category for lb in labels])
-            chance = relevant.mean()
-            # a file-name ranker sees only "0123.ogg": no word matches, so its order is arbitrary
-            names_only = np.mean(
-                [relevant[rng.permutation(relevant.size)[:10]].mean() for _ in range(200)]
-            )
-            results, _, _ = searcher.rank(prompt, top_k=10)
-            p10 = np.mean([truth[r.path] == category for r in results])
-            print(f"{prompt:<12}{relevant.sum():>9}{chance:>13.2f}{names_only:>12.2f}{p10:>13.2f}")
-        drums = [
-            n
-            for n, path in enumerate(searcher.paths)
-            if is_drum[str(path)] and not searcher.is_loop[n] and labels[n]
-        ]
-        heard = [searcher.category(n) for n in drums]
-        accuracy = np.mean([h == labels[n] for h, n in zip(heard, drums, strict=True)])
-        majority = max(np.mean([labels[n] == c for n in drums]) for c in CATEGORIES)
-        print(
-            f"\ndrum one-shots: {len(drums)}; category accuracy by ear {accuracy:.2f} "
-            f"(majority-class baseline {majority:.2f}; the model never saw lmms-common)"
-        )
+    drums = drum_one_shots(corpus, searcher)
+    majority = max(np.mean([labels[n] == c for n in drums]) for c in CATEGORIES)
+    print(
+        f"\ndrum one-shots: {len(drums)}; category accuracy by ear {figures.drum_accuracy:.2f} "
+        f"(majority-class baseline {majority:.2f}; the model never saw lmms-common)"
+    )
 
 
 def synthetic_library(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
