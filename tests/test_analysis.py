@@ -65,6 +65,29 @@ def test_noise_has_no_key(sr: int, rng: np.random.Generator) -> None:
     assert analyse(rng.standard_normal((1, sr)) * 0.3, sr=sr).key is None
 
 
+@pytest.mark.parametrize("maker", [demo_kit.ride, demo_kit.hat, demo_kit.clap, demo_kit.shaker])
+def test_unpitched_one_shots_have_no_key(maker, sr: int, rng: np.random.Generator) -> None:
+    # a ride's inharmonic partials once read as "C": a key filter would have let it through
+    a = analyse(np.atleast_2d(maker(sr=sr, rng=rng)), sr=sr)
+    assert not a.is_loop and a.key is None
+
+
+def test_pitched_one_shots_keep_their_note_or_chord(sr: int, rng: np.random.Generator) -> None:
+    tom = demo_kit.tom(sr=sr, rng=rng, pitch=110.0)  # A2
+    bass = demo_kit.bass_note(sr=sr, rng=rng, note=33, seconds=0.6, cutoff=800, wave="saw")
+    root = demo_kit.root_midi("Cm", 4)
+    stab = demo_kit.chord(
+        sr=sr,
+        rng=rng,
+        notes=[root, root + 3, root + 7],
+        seconds=0.6,
+        attack=0.003,
+        release=0.2,
+        cutoff=4000,
+    )
+    assert [analyse(np.atleast_2d(y), sr=sr).key for y in (tom, bass, stab)] == ["A", "A", "Cm"]
+
+
 def test_input_is_not_modified(rng: np.random.Generator) -> None:
     y = rng.standard_normal((2, 44100)).astype(np.float32) * 0.1
     before = y.copy()

@@ -14,11 +14,15 @@ from dirigent.analysis.spectrum import onset_strength, spectrogram, to_mono
 from dirigent.analysis.tempo import estimate_bpm, onset_times
 from dirigent.analysis.tonality import estimate_key
 
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2  # 2: one-shots without a pitch (hats, claps, shakers, rides) get no key
 MIN_LOOP_S = 1.0
 MIN_LOOP_ONSETS = 4
 MIN_LOOP_CONFIDENCE = 0.3
 MIN_KEY_S = 0.1
+# A one-shot whose periodicity after the peak stays below this is unpitched: any key its
+# spectrum suggests is an accident of the noise's colour.
+MIN_ONE_SHOT_HARMONICITY = 0.2
+_HARMONICITY = descriptors.NAMES.index("harmonicity")
 SUSTAIN_DB = -20.0  # a loop is still playing at its end; a one-shot has decayed
 
 
@@ -110,10 +114,11 @@ def analyse_music(y: np.ndarray, *, sr: int, duration: float, loop_hint: bool) -
     )
     if not is_loop:
         bpm, confidence = None, 0.0
-    key, key_confidence = (
-        estimate_key(mono, sr=sr, spec=spec) if duration >= MIN_KEY_S else (None, 0.0)
-    )
     vector = descriptors.describe(y, sr=sr, spec=spec, onsets=onsets, duration=duration)
+    pitched = is_loop or vector[_HARMONICITY] >= MIN_ONE_SHOT_HARMONICITY
+    key, key_confidence = (
+        estimate_key(mono, sr=sr, spec=spec) if duration >= MIN_KEY_S and pitched else (None, 0.0)
+    )
     return Music(is_loop, onsets, bpm, confidence, key, key_confidence, vector)
 
 
