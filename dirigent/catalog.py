@@ -490,6 +490,53 @@ class Catalog:
         self.con.execute("COMMIT")
         return len(gone)
 
+    def stale_analyses(self, version: int) -> set[str]:
+        """Own paths of live stems analysed by an analysis older than ``version``."""
+        rows = self.con.execute(
+            "SELECT path FROM stems WHERE analysis_version < ? "
+            "AND id IN (SELECT stem_id FROM files)",
+            [version],
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def update_analyses(self, stems: Sequence[dict[str, Any]]) -> None:
+        """Replace the analysis of stems already catalogued (matched by hash; id, path,
+        category and feedback stay) and drop their vectors, which that analysis made."""
+        if not stems:
+            return
+        facts = [c for c in STEM_COLUMNS if c not in ("hash", "path", "category")]
+        assignments = ", ".join(f"{c} = n.{c}" for c in facts)
+        selects = ", ".join(f"unnest(?::{STEM_COLUMNS[c]}[]) AS {c}" for c in ["hash", *facts])
+        lists = [[s[c] for s in stems] for c in ["hash", *facts]]
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(
+                f"UPDATE stems SET {assignments} FROM (SELECT {selects}) n "
+                "WHERE stems.hash = n.hash",
+                lists,
+            )
+            ids = dict(
+                con.execute(
+                    "SELECT hash, id FROM stems WHERE hash IN (SELECT unnest(?))",
+                    [[s["hash"] for s in stems]],
+                ).fetchall()
+            )
+            con.execute(
+                "DELETE FROM embeddings WHERE stem_id IN (SELECT unnest(?))", [list(ids.values())]
+            )
+            bulk_insert(
+                con,
+                "features",
+                FEATURE_COLUMNS,
+                [(ids[s["hash"]], DESCRIPTOR_VERSION, s["descriptors"]) for s in stems],
+                "replace",
+            )
+            con.execute("COMMIT")
+        except duckdb.Error as e:
+            con.execute("ROLLBACK")
+            raise CatalogError(f"cannot store the new analyses: {e}") from e
+
     def orphaned_canonicals(self) -> list[tuple[int, str]]:
         """Stems whose recorded path is gone but that still have a file: (id, new path)."""
         return self.con.execute("""

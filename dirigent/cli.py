@@ -98,8 +98,9 @@ def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
     elif not args.quiet:
         print(
             f"{report.scanned} files: {report.added} new, {report.linked} already known at a "
-            f"new path, {report.unchanged} unchanged, {report.removed} gone "
-            f"({report.seconds:.1f} s, {report.files_per_second:.0f} files/s)"
+            f"new path, {report.unchanged} unchanged, {report.removed} gone"
+            + (f", {report.reanalysed} re-analysed" if report.reanalysed else "")
+            + f" ({report.seconds:.1f} s, {report.files_per_second:.0f} files/s)"
         )
         print(
             f"catalog {config.db}: {counts['stems']} stems in {counts['files']} files, "

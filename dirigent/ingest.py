@@ -39,6 +39,7 @@ class Job:
     path: str
     size: int
     mtime_ns: int
+    reanalyse: bool = False  # catalogued by an older analysis: analyse again though known
 
 
 @dataclass
@@ -59,6 +60,7 @@ class IngestReport:
     unchanged: int = 0
     added: int = 0
     linked: int = 0  # audio already catalogued, found at a new path (moved, renamed, copied)
+    reanalysed: int = 0  # unchanged files an older Dirigent analysed, analysed anew
     duplicates: int = 0  # files in the catalog that are exact copies of another
     failed: int = 0
     known_failures: int = 0
@@ -68,8 +70,8 @@ class IngestReport:
 
     @property
     def files_per_second(self) -> float:
-        """Files looked at (analysed, linked or failed) per second of wall time."""
-        done = self.added + self.linked + self.failed
+        """Files looked at (analysed, re-analysed, linked or failed) per second of wall time."""
+        done = self.added + self.reanalysed + self.linked + self.failed
         return done / self.seconds if self.seconds > 0 else 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -158,7 +160,7 @@ def _analyse_file(job: Job) -> Outcome:
         info = probe(path)
         if info.duration > _stream_above_s:
             digest = file_hash(path)
-            if digest in _known:
+            if digest in _known and not job.reanalyse:
                 return Outcome(job, digest)
             excerpt_frames = int(EXCERPT_S * info.sr)
             start = max(0, (info.frames - excerpt_frames) // 2)
@@ -180,7 +182,7 @@ def _analyse_file(job: Job) -> Outcome:
             )
     data = path.read_bytes()
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-    if digest in _known:
+    if digest in _known and not job.reanalyse:
         return Outcome(job, digest)
     y, sr, info = decode(data, path)
     analysis = analyse(y, sr=sr, loop_hint=loop_hint)
@@ -307,14 +309,16 @@ def ingest(
 ) -> IngestReport:
     """Bring the catalog up to date with the audio files under ``roots``.
 
-    Unchanged files (same size and mtime) are skipped without reading; changed or new files
-    are hashed, and only audio never seen before is analysed. Files that vanished from under
-    ``roots`` are forgotten. ``progress(n)`` is called as files complete.
+    Unchanged files (same size and mtime) are skipped without reading, unless an older
+    analysis catalogued them; changed or new files are hashed, and only audio never seen before
+    is analysed. Files that vanished from under ``roots`` are forgotten. ``progress(n)`` is
+    called as files complete.
     """
     started = time.perf_counter()
     report = IngestReport()
     roots = [Path(os.path.abspath(r)) for r in roots]
     files, failed_before = catalog.file_states(), catalog.error_states()
+    stale = catalog.stale_analyses(ANALYSIS_VERSION)
     max_bytes = int(config.max_file_mb * 1024 * 1024)
     seen: set[str] = set()
     jobs: list[Job] = []
@@ -330,7 +334,10 @@ def ingest(
             continue
         state = (st.st_size, st.st_mtime_ns)
         if key in files and (files[key].size, files[key].mtime_ns) == state:
-            report.unchanged += 1
+            if key in stale:
+                jobs.append(Job(key, *state, reanalyse=True))
+            else:
+                report.unchanged += 1
         elif (
             key in failed_before and (failed_before[key].size, failed_before[key].mtime_ns) == state
         ):
@@ -351,6 +358,7 @@ def ingest(
 
     hashes = catalog.hashes()
     stems: list[dict[str, Any]] = []
+    reanalysed: list[dict[str, Any]] = []
     links: list[tuple[str, str, int, int]] = []
     errors: list[tuple[str, int, int, str]] = list(refused)
     last_flush = time.monotonic()
@@ -358,9 +366,11 @@ def ingest(
     def flush() -> None:
         nonlocal last_flush
         new_ids = catalog.write(stems, links, errors)
+        catalog.update_analyses(reanalysed)
         for h, stem_id in new_ids.items():
             hashes.setdefault(h, stem_id)
         stems.clear()
+        reanalysed.clear()
         links.clear()
         errors.clear()
         last_flush = time.monotonic()
@@ -368,7 +378,14 @@ def ingest(
     batch_hashes: set[str] = set()
     for outcome in _outcomes(jobs, config, frozenset(hashes)):
         job = outcome.job
-        if outcome.error is not None or outcome.hash is None:
+        if job.reanalyse:
+            # the old analysis stays where the new one fails or the file changed under us
+            if outcome.stem is not None and outcome.stem["hash"] in hashes:
+                reanalysed.append(outcome.stem)
+                report.reanalysed += 1
+            elif outcome.error is not None:
+                report.errors.append({"path": job.path, "reason": f"re-analysis: {outcome.error}"})
+        elif outcome.error is not None or outcome.hash is None:
             reason = outcome.error or "internal error: no hash"
             errors.append((job.path, job.size, job.mtime_ns, reason))
             report.failed += 1
@@ -384,7 +401,8 @@ def ingest(
             links.append((job.path, digest, job.size, job.mtime_ns))
         if progress:
             progress(1)
-        if len(links) + len(errors) >= BATCH_SIZE or time.monotonic() - last_flush > BATCH_SECONDS:
+        pending = len(links) + len(errors) + len(reanalysed)
+        if pending >= BATCH_SIZE or time.monotonic() - last_flush > BATCH_SECONDS:
             flush()
             batch_hashes.clear()
     for refused_path, _, _, reason in refused:

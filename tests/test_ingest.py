@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dirigent.analysis import ANALYSIS_VERSION
 from dirigent.catalog import Catalog
 from dirigent.ingest import WORKER_DIED
 from tests.conftest import dirigent_subprocess, write
@@ -84,6 +85,34 @@ def test_second_run_reads_nothing(cli, library: Path) -> None:
     rc, out, _ = cli("ingest", str(library), "--json")
     report = json.loads(out)
     assert report["unchanged"] == report["scanned"] and report["added"] == 0
+
+
+def test_files_an_older_analysis_catalogued_are_analysed_anew(cli, library: Path) -> None:
+    cli("ingest", str(library), "--quiet")
+    cli("index")
+    before = {s["hash"]: s for s in stems_json(cli)}
+    with Catalog(library.parent / "stems.duckdb") as catalog:  # as an older Dirigent left it
+        catalog.con.execute(
+            "UPDATE stems SET analysis_version = analysis_version - 1, key = 'C', "
+            "key_source = 'audio' WHERE path LIKE '%Hat%'"
+        )
+        stale = catalog.stale_analyses(ANALYSIS_VERSION)
+        vectors_before = catalog.con.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+    assert stale and all("Hat" in Path(p).name for p in stale)
+    rc, out, _ = cli("ingest", str(library), "--json")
+    report = json.loads(out)
+    assert (report["reanalysed"], report["added"]) == (len(stale), 0)
+    assert report["unchanged"] == report["scanned"] - len(stale)
+    after = {s["hash"]: s for s in stems_json(cli)}
+    assert {h: s["id"] for h, s in after.items()} == {h: s["id"] for h, s in before.items()}
+    for h, stem in after.items():
+        assert stem["key"] == before[h]["key"]  # the hats' "C" is gone again
+    with Catalog(library.parent / "stems.duckdb") as catalog:
+        assert not catalog.stale_analyses(ANALYSIS_VERSION)
+        vectors = catalog.con.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+    assert vectors == vectors_before - len(stale)  # made from the old analysis: dropped
+    rc, out, _ = cli("ingest", str(library), "--json")
+    assert json.loads(out)["reanalysed"] == 0
 
 
 def test_rename_move_copy_delete_and_edit(cli, library: Path, rng: np.random.Generator) -> None:
