@@ -10,12 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dirigent import demo_kit
+from dirigent.analysis import analyse
 from dirigent.analysis.descriptors import NAMES
 from dirigent.catalog import Catalog
 from dirigent.config import load_config
 from dirigent.embed import classifier
-from dirigent.embed.lexicon import understand
-from dirigent.embed.listen import ListenEmbedder
+from dirigent.embed.lexicon import OTHER, understand
+from dirigent.embed.listen import DIMENSIONS, ListenEmbedder
 from dirigent.index import VectorIndex
 from dirigent.ingest import ingest
 from dirigent.search import Constraints, Searcher, _top, parse_prompt
@@ -141,6 +143,26 @@ def test_vectors_of_another_model_are_made_anew(kit, tmp_path: Path) -> None:
         back = Searcher(catalog, ListenEmbedder(), tmp_path / "index")
         assert back.refresh() is not None
         np.testing.assert_allclose(back.vectors, first.vectors, atol=1e-6)
+
+
+def test_a_sound_heard_as_no_instrument_gives_its_length_to_other(
+    sr: int, rng: np.random.Generator
+) -> None:
+    table = (2 * np.arange(2048) / 2048 - 1) * 0.8  # one cycle of a saw, as wavetable packs hold
+    step = 1.875 / 16
+    t = np.arange(int(sr * 1.875)) / sr
+    gate = (np.floor(t / step) % 2 == 0) * (1 - np.mod(t, step) / step)  # a trance-gate LFO
+    bass = demo_kit.bass_note(sr=sr, rng=rng, note=36, seconds=0.5, cutoff=900, wave="saw")
+    backend = ListenEmbedder()
+    descriptors = np.vstack(
+        [analyse(np.atleast_2d(y), sr=sr).descriptors for y in (table, gate, bass)]
+    )
+    backend.calibrate(descriptors)
+    vectors = backend.vectors(descriptors, np.zeros(3, dtype=bool), [None] * 3)
+    other = vectors[:, DIMENSIONS.index(OTHER)]
+    assert other[0] > 0.5 and other[1] > 0.5 and other[2] < 0.1
+    assert backend.categories(vectors) == [None, None, "bass"]
+    assert np.argmax(vectors @ backend.embed_text("bass")) == 2
 
 
 def test_every_vector_is_unit_length(anonymous) -> None:

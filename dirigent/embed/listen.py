@@ -117,7 +117,8 @@ class ListenEmbedder:
         self.version = f"descriptors-v{DESCRIPTOR_VERSION}.model-{self.model.digest}"
         self.calibration: Calibration | None = None
         self._class_index = [
-            self.model.classes.index(c) if c in self.model.classes else -1 for c in CATEGORIES
+            self.model.classes.index(c) if c in self.model.classes else -1
+            for c in (*CATEGORIES, OTHER)
         ]
 
     def calibrate(self, descriptors: np.ndarray) -> Calibration:
@@ -130,14 +131,13 @@ class ListenEmbedder:
         self.calibration = Calibration.load(path)
 
     def categories(self, vectors: np.ndarray) -> list[str | None]:
-        """The category each vector leans to most (None where nothing stands out, or where it
-        is most likely no instrument at all: an oscillator table, a click)."""
-        block = np.atleast_2d(vectors)[:, : len(CATEGORIES) + 1]  # the categories, then other
+        """The category each vector leans to most; None where none stands out (as for a sound
+        heard as no instrument at all, whose length ``other`` takes up)."""
+        block = np.atleast_2d(vectors)[:, : len(CATEGORIES)]
         best = block.argmax(axis=1)
         strength = block.max(axis=1) / np.maximum(np.linalg.norm(vectors, axis=-1), 1e-9)
         return [
-            CATEGORIES[b] if b < len(CATEGORIES) and s > MIN_CATEGORY else None
-            for b, s in zip(best, strength, strict=True)
+            CATEGORIES[b] if s > MIN_CATEGORY else None for b, s in zip(best, strength, strict=True)
         ]
 
     def category_probabilities(self, descriptors: np.ndarray, is_loop: np.ndarray) -> np.ndarray:
