@@ -27,6 +27,7 @@ W_CONCEPT = 0.2
 TEXT_CONCEPT = 1.0  # a concept named in a prompt weighs like a category named in it
 NAME_WEIGHT = 0.5  # share of the category a file name decides, where it names one
 QUANTILES = np.linspace(0, 1, 101)
+VECTOR_LAYOUT = 2  # how a sound becomes a vector; 2: "other" carries the model's probability
 MIN_CATEGORY = 0.2  # a vector leaning less than this to any category has none
 # A category a prompt names also reaches, at this share, the one a producer takes in its place:
 # a drum loop answers "percussion loop" better than a bass loop does.
@@ -114,7 +115,9 @@ class ListenEmbedder:
                 f"category model was trained on descriptors v{self.model.descriptor_version}, "
                 f"this Dirigent computes v{DESCRIPTOR_VERSION}: retrain it"
             )
-        self.version = f"descriptors-v{DESCRIPTOR_VERSION}.model-{self.model.digest}"
+        self.version = (
+            f"v{VECTOR_LAYOUT}.descriptors-v{DESCRIPTOR_VERSION}.model-{self.model.digest}"
+        )
         self.calibration: Calibration | None = None
         self._class_index = [
             self.model.classes.index(c) if c in self.model.classes else -1
