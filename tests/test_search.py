@@ -39,6 +39,10 @@ from dirigent.search import Constraints, Searcher, _top, parse_prompt
         ("Snare ohne Hall", [("snare", 1), ("long", -1)]),
         ("dark riser", [("dark", 1), ("fx", 1), ("rising", 1)]),
         ("no downlifter", [("fx", -1), ("rising", 1)]),
+        ("303", [("bass", 1), ("acid", 1)]),
+        ("dub chord ohne vinyl", [("long", 1), ("synth", 1), ("fx", -1), ("noisy", -1)]),
+        ("schranz kick", [("industrial", 1), ("kick", 1)]),
+        ("glitch", [("fx", 1)]),
     ],
 )
 def test_lexicon(prompt: str, dimensions: list[tuple[str, int]]) -> None:

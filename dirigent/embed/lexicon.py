@@ -25,7 +25,7 @@ CATEGORIES = (
     "drums",
 )
 # The classifier's class for material that is no instrument (single-cycle waveforms, clicks):
-# it takes probability away from every category and has no dimension of its own.
+# its probability takes up a dimension of its own that no word points at.
 OTHER = "other"
 TYPES = ("loop", "one-shot")
 CONCEPTS = (
@@ -166,6 +166,8 @@ CONCEPT_WORDS: dict[str, tuple[str, ...]] = {
         "ausklingend",
         "hall",
         "verhallt",
+        "dub",
+        "dubby",
     ),
     "short": ("short", "staccato", "clipped", "kurz", "kurze", "kurzen"),
     "rolling": (
@@ -177,6 +179,7 @@ CONCEPT_WORDS: dict[str, tuple[str, ...]] = {
         "treibende",
         "rollend",
         "rollende",
+        "hardgroove",
     ),
     "hypnotic": (
         "hypnotic",
@@ -198,9 +201,20 @@ CONCEPT_WORDS: dict[str, tuple[str, ...]] = {
         "mechanisch",
         "roh",
         "rau",
+        "schranz",
     ),
-    "acid": ("acid", "303", "squelchy", "resonant", "squelch"),
-    "noisy": ("noisy", "noise", "hiss", "static", "rauschen", "rauschig", "verrauscht"),
+    "acid": ("acid", "squelchy", "resonant", "squelch"),
+    "noisy": (
+        "noisy",
+        "noise",
+        "hiss",
+        "static",
+        "lofi",
+        "lo-fi",
+        "rauschen",
+        "rauschig",
+        "verrauscht",
+    ),
     "tonal": ("tonal", "melodic", "musical", "harmonic", "melodisch", "melodie", "harmonisch"),
     "rising": (
         "rising",
@@ -226,12 +240,40 @@ EXTRA_CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     "hihat": ("hi-hat", "hi hat", "hi hats", "hi-hats"),
     "cymbal": ("becken",),
     "perc": ("percussive", "perkussion", "schlagwerk"),
-    "bass": ("bassline", "basslinie", "bass line"),
-    "synth": ("synthesizer", "melody", "melodie"),
+    "bass": ("bassline", "basslinie", "bass line", "acid line", "303"),
+    "synth": (
+        "synthesizer",
+        "melody",
+        "melodie",
+        "bleep",
+        "bleeps",
+        "blip",
+        "blips",
+        "guitar",
+        "gitarre",
+        "brass",
+        "horn",
+        "horns",
+        "orgel",
+        "klavier",
+    ),
     "pad": ("flache", "teppich", "atmosphere", "atmosphare", "atmospheric"),
     "vocal": ("stimme", "gesang"),
-    "fx": ("effekt", "effekte", "sound effect"),
-    "drums": ("drum loop", "schlagzeug", "beat", "beats", "drums"),
+    "fx": (
+        "effekt",
+        "effekte",
+        "sound effect",
+        "glitch",
+        "glitches",
+        "glitchy",
+        "foley",
+        "vinyl",
+        "crackle",
+        "knistern",
+        "downsweep",
+        "upsweep",
+    ),
+    "drums": ("drum loop", "schlagzeug", "beat", "beats", "drums", "fill", "fills"),
 }
 # Words that name a kind of sound and how it moves: each also means the concept (negative:
 # its opposite), beside the category it names.
@@ -240,6 +282,13 @@ ALSO_MEANS: dict[str, tuple[str, float]] = {
     "risers": ("rising", 1.0),
     "uplifter": ("rising", 1.0),
     "downlifter": ("rising", -1.0),
+    "upsweep": ("rising", 1.0),
+    "downsweep": ("rising", -1.0),
+    "303": ("acid", 1.0),
+    "acid line": ("acid", 1.0),
+    "vinyl": ("noisy", 1.0),
+    "crackle": ("noisy", 1.0),
+    "knistern": ("noisy", 1.0),
 }
 NEGATIONS = (
     "not",
