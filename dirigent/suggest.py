@@ -36,15 +36,31 @@ def _pitch_and_mode(key: str) -> tuple[int, bool] | None:
     return PITCH_CLASSES.index(root), minor
 
 
-def compatible_keys(a: str | None, b: str | None) -> bool:
+MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
+MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10)
+
+
+def compatible_keys(
+    a: str | None, b: str | None, *, notes: tuple[bool, bool] = (False, False)
+) -> bool:
     """Keys that mix (the neighbours on the Camelot wheel): the same key, its relative
-    major/minor, or a fifth up or down in the same mode. Unknown keys mix with anything."""
+    major/minor, or a fifth up or down in the same mode. Unknown keys mix with anything.
+
+    ``notes`` says which side is a one-shot, whose key without "m" is the root note of a
+    single-pitched sound ("A" for a bass hit), not a major key: a note fits a key whose scale
+    holds it, and any two notes fit some key."""
     if not a or not b:
         return True
     pa, pb = _pitch_and_mode(a), _pitch_and_mode(b)
     if pa is None or pb is None:
         return True
     (ra, minor_a), (rb, minor_b) = pa, pb
+    note_a, note_b = notes[0] and not minor_a, notes[1] and not minor_b
+    if note_a and note_b:
+        return True
+    if note_a or note_b:
+        (note, _), (root, minor) = (pa, pb) if note_a else (pb, pa)
+        return (note - root) % 12 in (MINOR_SCALE if minor else MAJOR_SCALE)
     if minor_a == minor_b:
         return (ra - rb) % 12 in (0, 5, 7)
     minor_root, major_root = (ra, rb) if minor_a else (rb, ra)
@@ -83,7 +99,11 @@ def suggest(
             if r != row
             and (
                 not (categories[row] in TONAL and category in TONAL)
-                or compatible_keys(str(keys[row]) or None, str(keys[r]) or None)
+                or compatible_keys(
+                    str(keys[row]) or None,
+                    str(keys[r]) or None,
+                    notes=(not is_loop[row], not is_loop[r]),
+                )
             )
             and (not (is_loop[row] and is_loop[r]) or compatible_tempi(bpm[row], bpm[r]))
         ]
