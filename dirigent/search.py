@@ -276,7 +276,10 @@ class Searcher:
             with np.errstate(invalid="ignore"):
                 mask &= np.abs(self.bpm - c.bpm) <= BPM_TOLERANCE * c.bpm
         if c.key is not None:
-            mask &= self.keys == c.key
+            # a one-shot's key without "m" is the root note of a single pitch: "in A minor"
+            # takes a bass hit on A, as "in A" does
+            tonic = c.key.removesuffix("m")
+            mask &= (self.keys == c.key) | (~self.is_loop & (self.keys == tonic))
         if c.loop is not None:
             mask &= self.is_loop == c.loop
         if c.short:

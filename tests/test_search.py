@@ -223,6 +223,20 @@ def test_constraints_filter(anonymous) -> None:
     assert results and {r.category for r in results} == {"bass"}
 
 
+def test_in_a_minor_takes_one_shots_on_a(anonymous) -> None:
+    searcher, _ = anonymous
+    notes = {str(k) for k, loop in zip(searcher.keys, searcher.is_loop, strict=True) if not loop}
+    note = next(k for k in sorted(notes) if k and not k.endswith("m"))
+    results, _, constraints = searcher.rank(f"in {note} minor", top_k=100)
+    assert constraints.key == f"{note}m"
+    found = {(r.key, r.is_loop) for r in results}
+    assert (note, False) in found and found <= {
+        (note, False),
+        (f"{note}m", False),
+        (f"{note}m", True),
+    }
+
+
 def test_like_an_audio_file_outside_the_catalog(anonymous, tmp_path: Path) -> None:
     searcher, truth = anonymous
     from dirigent import demo_kit
