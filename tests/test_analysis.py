@@ -46,18 +46,20 @@ def test_one_shots_have_no_bpm(sr: int, rng: np.random.Generator) -> None:
     assert not a.is_loop and a.bpm is None
 
 
+def minor_triad(
+    key: str, *, octave: int, seconds: float, sr: int, rng: np.random.Generator
+) -> np.ndarray:
+    """A minor chord on the key's root, as a synth plays it."""
+    root = demo_kit.root_midi(key, octave)
+    notes = [root, root + 3, root + 7]
+    return demo_kit.chord(
+        sr=sr, rng=rng, notes=notes, seconds=seconds, attack=0.005, release=0.2, cutoff=3000
+    )
+
+
 @pytest.mark.parametrize("key", ["Am", "Cm", "F#m", "Dm"])
 def test_minor_chord_key(sr: int, key: str, rng: np.random.Generator) -> None:
-    root = demo_kit.root_midi(key, 3)
-    y = demo_kit.chord(
-        sr=sr,
-        rng=rng,
-        notes=[root, root + 3, root + 7],
-        seconds=2.0,
-        attack=0.01,
-        release=0.2,
-        cutoff=3000,
-    )
+    y = minor_triad(key, octave=3, seconds=2.0, sr=sr, rng=rng)
     assert analyse(y, sr=sr).key == key
 
 
@@ -75,16 +77,7 @@ def test_unpitched_one_shots_have_no_key(maker, sr: int, rng: np.random.Generato
 def test_pitched_one_shots_keep_their_note_or_chord(sr: int, rng: np.random.Generator) -> None:
     tom = demo_kit.tom(sr=sr, rng=rng, pitch=110.0)  # A2
     bass = demo_kit.bass_note(sr=sr, rng=rng, note=33, seconds=0.6, cutoff=800, wave="saw")
-    root = demo_kit.root_midi("Cm", 4)
-    stab = demo_kit.chord(
-        sr=sr,
-        rng=rng,
-        notes=[root, root + 3, root + 7],
-        seconds=0.6,
-        attack=0.003,
-        release=0.2,
-        cutoff=4000,
-    )
+    stab = minor_triad("Cm", octave=4, seconds=0.6, sr=sr, rng=rng)
     assert [analyse(np.atleast_2d(y), sr=sr).key for y in (tom, bass, stab)] == ["A", "A", "Cm"]
 
 
