@@ -81,6 +81,14 @@ def test_pitched_one_shots_keep_their_note_or_chord(sr: int, rng: np.random.Gene
     assert [analyse(np.atleast_2d(y), sr=sr).key for y in (tom, bass, stab)] == ["A", "A", "Cm"]
 
 
+def test_what_a_sound_is_does_not_depend_on_its_gain(sr: int, rng: np.random.Generator) -> None:
+    y = click_loop(sr=sr, bpm=128, beats=8, rng=rng)
+    loud, quiet = analyse(y, sr=sr), analyse(0.05 * y, sr=sr)
+    np.testing.assert_allclose(quiet.descriptors, loud.descriptors, rtol=1e-4, atol=1e-4)
+    assert (quiet.is_loop, quiet.bpm, quiet.onsets) == (loud.is_loop, loud.bpm, loud.onsets)
+    assert quiet.peak_dbfs == pytest.approx(loud.peak_dbfs - 26.0, abs=0.1)  # levels stay levels
+
+
 def test_input_is_not_modified(rng: np.random.Generator) -> None:
     y = rng.standard_normal((2, 44100)).astype(np.float32) * 0.1
     before = y.copy()

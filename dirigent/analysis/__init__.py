@@ -101,6 +101,9 @@ def analyse_music(y: np.ndarray, *, sr: int, duration: float, loop_hint: bool) -
     ``duration`` is the whole file's length (``y`` may be an excerpt of it); ``loop_hint``
     is what the path says ("Loops/...", "_loop_").
     """
+    peak = float(np.abs(y).max(initial=0.0))
+    if peak > 0:  # what a sound is does not depend on its gain (onsets and flux would)
+        y = y / peak
     mono = to_mono(y)
     spec = spectrogram(mono, sr=sr)
     envelope = onset_strength(spec)

@@ -12,7 +12,7 @@ import numpy as np
 from dirigent.analysis.spectrum import Spectrogram, frame_rms_db
 from dirigent.analysis.tempo import autocorrelation
 
-DESCRIPTOR_VERSION = 4
+DESCRIPTOR_VERSION = 5  # 5: measured at full scale, whatever the gain
 BANDS_HZ = (60.0, 150.0, 400.0, 1500.0, 5000.0, 10000.0)  # edges of 7 bands
 BAND_NAMES = ("sub", "bass", "lowmid", "mid", "highmid", "high", "air")
 N_MEL = 20
