@@ -14,7 +14,9 @@ from dirigent.analysis.spectrum import onset_strength, spectrogram, to_mono
 from dirigent.analysis.tempo import estimate_bpm, onset_times
 from dirigent.analysis.tonality import estimate_key
 
-ANALYSIS_VERSION = 2  # 2: one-shots without a pitch (hats, claps, shakers, rides) get no key
+# 2: one-shots without a pitch (hats, claps, shakers, rides) get no key; onsets, tempo, key
+# and descriptors are taken at full scale, whatever the gain
+ANALYSIS_VERSION = 2
 MIN_LOOP_S = 1.0
 MIN_LOOP_ONSETS = 4
 MIN_LOOP_CONFIDENCE = 0.3
