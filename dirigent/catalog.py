@@ -404,6 +404,13 @@ class Catalog:
         """Content hash -> stem id."""
         return dict(self.con.execute("SELECT hash, id FROM stems").fetchall())
 
+    def _ids_of(self, hashes: list[str]) -> dict[str, int]:
+        """Content hash -> stem id, for those of ``hashes`` that are catalogued."""
+        rows = self.con.execute(
+            "SELECT hash, id FROM stems WHERE hash IN (SELECT unnest(?))", [hashes]
+        ).fetchall()
+        return dict(rows)
+
     # --- writes: each call is one transaction, so a kill leaves whole rows or none ---------
 
     def write(
@@ -428,11 +435,7 @@ class Catalog:
             )
             wanted = sorted({h for _, h, _, _ in links})
             if wanted:
-                known = dict(
-                    con.execute(
-                        "SELECT hash, id FROM stems WHERE hash IN (SELECT unnest(?))", [wanted]
-                    ).fetchall()
-                )
+                known = self._ids_of(wanted)
                 unknown = set(wanted) - set(known)
                 if unknown:
                     raise CatalogError(f"files link to {len(unknown)} unknown stem hashes")
@@ -516,12 +519,7 @@ class Catalog:
                 "WHERE stems.hash = n.hash",
                 lists,
             )
-            ids = dict(
-                con.execute(
-                    "SELECT hash, id FROM stems WHERE hash IN (SELECT unnest(?))",
-                    [[s["hash"] for s in stems]],
-                ).fetchall()
-            )
+            ids = self._ids_of([s["hash"] for s in stems])
             con.execute(
                 "DELETE FROM embeddings WHERE stem_id IN (SELECT unnest(?))", [list(ids.values())]
             )
