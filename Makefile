@@ -55,7 +55,8 @@ lint: $(VENV)/.installed-dev
 
 # Debian's lmms-common samples, for development and the corpus tests (not committed).
 corpus:
-	scripts/fetch_debian_samples.sh .cache/debian lmms-common hydrogen-drumkits hydrogen-data sonic-pi-samples timgm6mb-soundfont
+	scripts/fetch_debian_samples.sh .cache/debian lmms-common hydrogen-drumkits hydrogen-data \
+		avldrums.lv2-soundfont fluid-soundfont-gm sonic-pi-samples timgm6mb-soundfont
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache

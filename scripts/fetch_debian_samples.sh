@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fetch Debian packages of samples and unpack them under DEST/<package>/ (never committed).
 #   scripts/fetch_debian_samples.sh DEST PACKAGE...
-# lmms-common is the development/test corpus; hydrogen-drumkits, hydrogen-data, sonic-pi-samples
-# and timgm6mb-soundfont are the training material of the shipped category model. Needs apt-get,
+# lmms-common is the development/test corpus; hydrogen-drumkits, hydrogen-data,
+# avldrums.lv2-soundfont, fluid-soundfont-gm, sonic-pi-samples and timgm6mb-soundfont are the
+# training material of the shipped category model. Needs apt-get,
 # dpkg and a Debian mirror.
 set -euo pipefail
 dest=$1

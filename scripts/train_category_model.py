@@ -7,6 +7,9 @@ Material (never Debian's lmms-common, which is the evaluation corpus):
   means a drum loop);
 - sonic-pi-samples: labelled by the sample-name prefixes below;
 - timgm6mb-soundfont: General MIDI samples played as notes (basses; keys, organs, guitars);
+- avldrums.lv2-soundfont and fluid-soundfont-gm: the drum samples of two acoustic kits (AVL's
+  Black Pearl and Red Zeppelin) and of FluidR3's kits (standard, power, electronic, TR-808),
+  labelled by their sample names;
 - synthesised sounds: randomised variants of every demo-kit instrument and loop, hardcore
   and long techno kicks, rave and reese basses.
 Some one-shots are also learnt cut short before their tail ends, as sample packs hold them.
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -99,6 +103,40 @@ SONIC_PI = {
     "loop_perc": "perc",
 }
 HYDROGEN_PACKAGES = ("hydrogen-drumkits", "hydrogen-data")  # hydrogen-data: GMRockKit, TR-808
+DRUM_SOUNDFONTS = {  # package -> its SoundFonts of drum samples
+    "avldrums.lv2-soundfont": ("Black_Pearl_4_LV2.sf2", "Red_Zeppelin_4_LV2.sf2"),
+    "fluid-soundfont-gm": ("FluidR3_GM.sf2",),
+}
+DRUM_LAYERS = ("1", "3", "5")  # of the velocity layers a name ends in ("-3"), as for Hydrogen
+# Drum sample names -> category; the first matching word wins (None: left out).
+DRUM_SAMPLE_WORDS: tuple[tuple[str, str | None], ...] = (
+    ("orch", None),  # orchestral bass drum and crash
+    ("taiko", None),
+    ("steel", None),  # steel drums are pitched instruments
+    ("reverse", None),
+    ("paiste", None),  # AVL's note 60: no GM instrument
+    ("stick", "perc"),
+    ("rim", "perc"),
+    ("clave", "perc"),
+    ("conga", "perc"),
+    ("bongo", "perc"),
+    ("shaker", "perc"),
+    ("maraca", "perc"),
+    ("tambourine", "perc"),
+    ("cowbell", "perc"),
+    ("tom", "tom"),
+    ("floor", "tom"),  # AVL names cut short: "Ludwig16FloorTo"
+    ("hat", "hihat"),
+    ("ride", "cymbal"),
+    ("cras", "cymbal"),
+    ("spla", "cymbal"),
+    ("china", "cymbal"),
+    ("clap", "clap"),
+    ("snr", "snare"),
+    ("snare", "snare"),
+    ("kick", "kick"),
+    ("bass drum", "kick"),
+)
 HYDROGEN_WORDS = {
     "perc": ["stick", "sticks", "agogo", "maracas", "guiro", "bell"],
     "tom": ["floor"],
@@ -109,7 +147,14 @@ HYDROGEN_WORDS = {
 def fetch(cache: Path) -> None:
     script = ROOT / "scripts" / "fetch_debian_samples.sh"
     subprocess.run(
-        [str(script), str(cache), *HYDROGEN_PACKAGES, "sonic-pi-samples", "timgm6mb-soundfont"],
+        [
+            str(script),
+            str(cache),
+            *HYDROGEN_PACKAGES,
+            *DRUM_SOUNDFONTS,
+            "sonic-pi-samples",
+            "timgm6mb-soundfont",
+        ],
         check=True,
         stdout=subprocess.DEVNULL,
     )
@@ -386,9 +431,15 @@ SOUNDFONT_WORDS: tuple[tuple[str, str | None], ...] = (
 )
 
 
-def soundfont_samples(path: Path) -> Iterator[tuple[str, np.ndarray, int, int, int, int]]:
-    """(name, 16-bit samples, loop start, loop end, rate, root key) of each mono sample in a
-    SoundFont 2 file (the smpl and shdr chunks of its RIFF tree)."""
+MONO, LEFT = 1, 4  # SoundFont sample types
+
+
+def soundfont_samples(
+    path: Path, kinds: tuple[int, ...] = (MONO,)
+) -> Iterator[tuple[str, np.ndarray, int, int, int, int]]:
+    """(name, 16-bit samples, loop start, loop end, rate, root key) of each sample of the given
+    types (mono; the left of a stereo pair) in a SoundFont 2 file (the smpl and shdr chunks of
+    its RIFF tree)."""
     import struct
 
     data = path.read_bytes()
@@ -411,7 +462,7 @@ def soundfont_samples(path: Path) -> Iterator[tuple[str, np.ndarray, int, int, i
         name, start, end, loop_start, loop_end, rate, root, _, _, kind = struct.unpack_from(
             "<20sIIIIIBbHH", headers, i * 46
         )
-        if kind == 1 and end > start:
+        if kind in kinds and end > start:
             yield (
                 name.split(b"\0")[0].decode("latin1"),
                 pcm[start:end].astype(np.float32) / 32768,
@@ -468,13 +519,29 @@ def recorded(cache: Path) -> Iterator[tuple[np.ndarray, str, int, str]]:
         yield y, category, sr, group
 
 
+def soundfont_drums(cache: Path) -> Iterator[tuple[np.ndarray, str, int, str]]:
+    """The drum samples of :data:`DRUM_SOUNDFONTS`, one-shots as recorded (the left channel
+    of stereo ones), labelled by name: (audio, category, rate, group)."""
+    for package, files in DRUM_SOUNDFONTS.items():
+        for file in files:
+            path = cache / package / "sounds" / "sf2" / file
+            for name, pcm, _, _, rate, _ in soundfont_samples(path, kinds=(MONO, LEFT)):
+                category = next((c for w, c in DRUM_SAMPLE_WORDS if w in name.lower()), None)
+                layer = re.search(r"-(\d)$", name)
+                if layer and layer.group(1) not in DRUM_LAYERS:
+                    continue
+                if category and pcm.size > 0.02 * rate and np.abs(pcm).max() > 0:
+                    yield np.atleast_2d(pcm / np.abs(pcm).max() * 0.8), category, rate, file[:8]
+
+
 def dataset(cache: Path, seed: int) -> tuple[np.ndarray, list[str], list[str]]:
     """Descriptors, labels and source groups of all training material; some one-shots also
     cut short (:func:`cut_short`)."""
     rows, labels, groups = [], [], []
     rng = np.random.default_rng(seed)
     synth = ((y, c, sr, f"synth:{i % 5}") for i, (y, c, sr) in enumerate(synthesised(rng)))
-    for y, category, sr, group in itertools.chain(recorded(cache), soundfont(cache, rng), synth):
+    sources = itertools.chain(recorded(cache), soundfont(cache, rng), synth, soundfont_drums(cache))
+    for y, category, sr, group in sources:
         versions = [y]
         if category in CUT_CATEGORIES and rng.random() < CUT_SHARE:
             versions.append(cut_short(y, sr=sr, rng=rng))

@@ -1,0 +1,101 @@
+"""The category model's training material: SoundFont samples are read from the RIFF tree and
+drum samples labelled by name (scripts/train_category_model.py; no scikit-learn needed)."""
+
+from __future__ import annotations
+
+import importlib.util
+import struct
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def train():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location(
+        "train", ROOT / "scripts" / "train_category_model.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["train"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _chunk(cid: bytes, data: bytes) -> bytes:
+    return cid + struct.pack("<I", len(data)) + data + b"\0" * (len(data) & 1)
+
+
+def soundfont(samples: list[tuple[str, np.ndarray, int]], rate: int = 44100) -> bytes:
+    """A minimal SoundFont 2 file: the smpl chunk and one shdr record per (name, pcm, type)."""
+    pcm = b""
+    headers = b""
+    for name, audio, kind in samples:
+        start = len(pcm) // 2
+        pcm += (
+            np.round(audio * 32768).astype("<i2").tobytes() + b"\0" * 92
+        )  # 46 zero points after each
+        end = start + audio.size
+        headers += struct.pack(
+            "<20sIIIIIBbHH", name.encode(), start, end, start, end, rate, 60, 0, 0, kind
+        )
+    headers += struct.pack("<20sIIIIIBbHH", b"EOS", 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    sdta = _chunk(b"LIST", b"sdta" + _chunk(b"smpl", pcm))
+    pdta = _chunk(b"LIST", b"pdta" + _chunk(b"shdr", headers))
+    body = (
+        b"sfbk" + _chunk(b"LIST", b"INFO" + _chunk(b"ifil", struct.pack("<HH", 2, 1))) + sdta + pdta
+    )
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def hit(rng: np.random.Generator, seconds: float = 0.2) -> np.ndarray:
+    n = int(44100 * seconds)
+    return rng.uniform(-0.5, 0.5, n) * np.exp(-np.arange(n) / 4000)
+
+
+def test_soundfont_samples_reads_the_types_asked_for(train, tmp_path: Path, rng) -> None:  # type: ignore[no-untyped-def]
+    a, left, right = hit(rng), hit(rng), hit(rng)
+    path = tmp_path / "kit.sf2"
+    path.write_bytes(
+        soundfont(
+            [("Mono Kick", a, train.MONO), ("Snr(L)", left, train.LEFT), ("Snr(R)", right, 2)]
+        )
+    )
+    mono = list(train.soundfont_samples(path))
+    assert [s[0] for s in mono] == ["Mono Kick"]
+    np.testing.assert_allclose(mono[0][1], a, atol=1 / 32768)
+    both = list(train.soundfont_samples(path, kinds=(train.MONO, train.LEFT)))
+    assert [s[0] for s in both] == ["Mono Kick", "Snr(L)"]
+    np.testing.assert_allclose(both[1][1], left, atol=1 / 32768)
+
+
+def test_drum_samples_are_labelled_by_name_and_layer(
+    train, tmp_path: Path, rng, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    names = [
+        "36-Pearl22Kick-1",  # layer 1: kept
+        "36-Pearl22Kick-2",  # layer 2: left out (layers 1, 3, 5)
+        "37-SideStick-3",
+        "41-Ludwig16FloorTo-5",
+        "42-SabianRockHatCl",  # no layer in the name: kept
+        "55-ZildjianA10Spla",
+        "60-Paiste-1",  # no GM instrument: left out
+        "Orch Bass Drum(L)",  # orchestral: left out
+        "808 Clap",
+        "Electronic Snr 1(L)",
+    ]
+    sf2 = tmp_path / "kits" / "sounds" / "sf2"
+    sf2.mkdir(parents=True)
+    kit = [(n, hit(rng), train.LEFT if n.endswith("(L)") else train.MONO) for n in names]
+    (sf2 / "Kit.sf2").write_bytes(soundfont(kit))
+    monkeypatch.setattr(train, "DRUM_SOUNDFONTS", {"kits": ("Kit.sf2",)})
+    got = [(category, group) for _, category, _, group in train.soundfont_drums(tmp_path)]
+    assert [c for c, _ in got] == ["kick", "perc", "tom", "hihat", "cymbal", "clap", "snare"]
+    assert {g for _, g in got} == {"Kit.sf2"}
+    for y, _, rate, _ in train.soundfont_drums(tmp_path):
+        assert y.shape[0] == 1 and rate == 44100
+        assert np.abs(y).max() == pytest.approx(0.8, abs=1e-6)  # normalised like the others
