@@ -20,6 +20,7 @@ import numpy as np
 from bench_search import (
     CACHE,
     PROMPTS,
+    ROOT,
     Relevance,
     anonymised_corpus,
     lmms_samples,
@@ -29,7 +30,6 @@ from bench_search import (
 from dirigent.embed import classifier
 from dirigent.embed.listen import ListenEmbedder
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 import train_category_model  # noqa: E402  (a script, not a package)
 
