@@ -37,7 +37,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_mutate.py
 
 # The relevance figures of the category model trained with SEEDS seeds (scikit-learn).
-SEEDS ?= 8
+SEEDS ?= 4
 bench-seeds: $(VENV)/.installed-train
 	$(BIN)/python benchmarks/bench_category_seeds.py --seeds $(SEEDS)
 

@@ -85,6 +85,7 @@ def test_drum_samples_are_labelled_by_name_and_layer(
         "55-ZildjianA10Spla",
         "60-Paiste-1",  # no GM instrument: left out
         "Orch Bass Drum(L)",  # orchestral: left out
+        "Marimba C5(L)",  # pitched, though "rim" is in its name: left out
         "808 Clap",
         "Electronic Snr 1(L)",
     ]
@@ -99,3 +100,37 @@ def test_drum_samples_are_labelled_by_name_and_layer(
     for y, _, rate, _ in train.soundfont_drums(tmp_path):
         assert y.shape[0] == 1 and rate == 44100
         assert np.abs(y).max() == pytest.approx(0.8, abs=1e-6)  # normalised like the others
+
+
+def stump(feature: int, threshold: float, low: list[float], high: list[float]):  # type: ignore[no-untyped-def]
+    """A one-split forest of two classes: ``low`` below the threshold, ``high`` above."""
+    from dirigent.analysis.descriptors import DESCRIPTOR_VERSION
+    from dirigent.embed.classifier import Forest
+
+    return Forest(
+        np.array([0], dtype=np.int32),
+        np.array([feature, 0, 0], dtype=np.int16),
+        np.array([threshold, 0, 0], dtype=np.float32),
+        np.array([1, -1, -1], dtype=np.int32),
+        np.array([2, -1, -1], dtype=np.int32),
+        np.array([[0.5, 0.5], low, high], dtype=np.float32),
+        ("kick", "snare"),
+        DESCRIPTOR_VERSION,
+    )
+
+
+def test_combined_forests_average_their_trees(train, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    a = stump(0, 0.0, [1.0, 0.0], [0.0, 1.0])
+    b = stump(1, 5.0, [0.2, 0.8], [0.6, 0.4])
+    x = np.array([[-1.0, 0.0], [1.0, 0.0], [-1.0, 9.0], [1.0, 9.0]], dtype=np.float32)
+    both = train.combine([a, b])
+    assert both.roots.tolist() == [0, 3]
+    np.testing.assert_allclose(
+        both.probabilities(x), (a.probabilities(x) + b.probabilities(x)) / 2, atol=1e-6
+    )
+    both.save(tmp_path / "m.npz")  # and it survives the round trip the shipped model takes
+    from dirigent.embed import classifier
+
+    np.testing.assert_allclose(
+        classifier.load(tmp_path / "m.npz").probabilities(x), both.probabilities(x), atol=1e-3
+    )

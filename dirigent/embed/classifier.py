@@ -1,7 +1,7 @@
 """Sound category from timbre descriptors: a random forest evaluated in plain numpy.
 
 Trained by ``scripts/train_category_model.py`` (scikit-learn, training time only) on material
-that script fetches (Debian's hydrogen-drumkits and sonic-pi-samples) and on synthesised
+that script fetches (Debian's drum kits, SoundFonts and sonic-pi-samples) and on synthesised
 sounds; its trees are stored as flat arrays in ``models/category_model.npz``."""
 
 from __future__ import annotations
