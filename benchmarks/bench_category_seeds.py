@@ -38,7 +38,7 @@ import train_category_model  # noqa: E402  (a script, not a package)
 def row(name: str, r: Relevance) -> str:
     """One line of the table: P@10 per prompt, then drum accuracy."""
     p10 = "".join(f"{r.p10[p]:>10.2f}" for p in PROMPTS)
-    return f"{name:<10}{p10}{r.drum_accuracy:>10.2f}"
+    return f"{name:<10}{p10}{r.drum_accuracy:>10.3f}"
 
 
 def main() -> None:

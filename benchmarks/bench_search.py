@@ -137,8 +137,9 @@ def relevance(samples: Path, work: Path) -> None:
     drums = drum_one_shots(corpus, searcher)
     majority = max(np.mean([labels[n] == c for n in drums]) for c in CATEGORIES)
     print(
-        f"\ndrum one-shots: {len(drums)}; category accuracy by ear {figures.drum_accuracy:.2f} "
-        f"(majority-class baseline {majority:.2f}; the model never saw lmms-common)"
+        f"\ndrum one-shots: {len(drums)}; category accuracy by ear {figures.drum_accuracy:.3f} "
+        f"({round(figures.drum_accuracy * len(drums))} right; majority-class baseline "
+        f"{majority:.2f}; the model never saw lmms-common)"
     )
 
 
