@@ -636,6 +636,8 @@ def grouped_kfold(x: np.ndarray, labels: list[str], groups: list[str], k: int = 
 
 def combine(forests: list[Forest]) -> Forest:
     """One forest of all the trees of several with the same classes: their average."""
+    if len({f.classes for f in forests}) != 1:
+        raise ValueError("forests with different classes cannot be averaged")
     offsets = np.cumsum([0] + [f.left.size for f in forests[:-1]])
 
     def shifted(children: np.ndarray, offset: int) -> np.ndarray:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import struct
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -128,6 +129,8 @@ def test_combined_forests_average_their_trees(train, tmp_path: Path) -> None:  #
     np.testing.assert_allclose(
         both.probabilities(x), (a.probabilities(x) + b.probabilities(x)) / 2, atol=1e-6
     )
+    with pytest.raises(ValueError, match="different classes"):
+        train.combine([a, replace(b, classes=("kick", "hihat"))])
     both.save(tmp_path / "m.npz")  # and it survives the round trip the shipped model takes
     from dirigent.embed import classifier
 
