@@ -635,9 +635,10 @@ def grouped_kfold(x: np.ndarray, labels: list[str], groups: list[str], k: int = 
 
 
 def combine(forests: list[Forest]) -> Forest:
-    """One forest of all the trees of several with the same classes: their average."""
-    if len({f.classes for f in forests}) != 1:
-        raise ValueError("forests with different classes cannot be averaged")
+    """One forest of all the trees of several with the same classes and descriptors: their
+    average."""
+    if len({(f.classes, f.descriptor_version) for f in forests}) != 1:
+        raise ValueError("forests with different classes or descriptors cannot be averaged")
     offsets = np.cumsum([0] + [f.left.size for f in forests[:-1]])
 
     def shifted(children: np.ndarray, offset: int) -> np.ndarray:
@@ -651,7 +652,7 @@ def combine(forests: list[Forest]) -> Forest:
         np.concatenate([shifted(f.right, o) for f, o in zip(forests, offsets, strict=True)]),
         np.concatenate([f.value for f in forests]),
         forests[0].classes,
-        DESCRIPTOR_VERSION,
+        forests[0].descriptor_version,
     )
 
 
