@@ -146,22 +146,13 @@ HYDROGEN_WORDS = {
     "tom": ["floor"],
     "kick": ["bass"],
 }
+# Every Debian package the material comes from (the Makefile's corpus target fetches them too).
+PACKAGES = (*HYDROGEN_PACKAGES, *DRUM_SOUNDFONTS, "sonic-pi-samples", "timgm6mb-soundfont")
 
 
 def fetch(cache: Path) -> None:
     script = ROOT / "scripts" / "fetch_debian_samples.sh"
-    subprocess.run(
-        [
-            str(script),
-            str(cache),
-            *HYDROGEN_PACKAGES,
-            *DRUM_SOUNDFONTS,
-            "sonic-pi-samples",
-            "timgm6mb-soundfont",
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    subprocess.run([str(script), str(cache), *PACKAGES], check=True, stdout=subprocess.DEVNULL)
 
 
 def hydrogen(cache: Path) -> Iterator[tuple[Path, str, str]]:

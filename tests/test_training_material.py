@@ -4,6 +4,7 @@ drum samples labelled by name (scripts/train_category_model.py; no scikit-learn 
 from __future__ import annotations
 
 import importlib.util
+import re
 import struct
 import sys
 from dataclasses import replace
@@ -137,3 +138,14 @@ def test_combined_forests_average_their_trees(train, tmp_path: Path) -> None:  #
     np.testing.assert_allclose(
         classifier.load(tmp_path / "m.npz").probabilities(x), both.probabilities(x), atol=1e-3
     )
+
+
+def test_make_corpus_fetches_every_package_of_the_material(train) -> None:  # type: ignore[no-untyped-def]
+    """`make corpus` runs before any venv exists, so it lists the packages itself: it must
+    name every one the training script takes material from."""
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = re.search(r"^corpus:\n((?:\t.*\n)+)", makefile, re.MULTILINE)
+    assert recipe, "no corpus target in the Makefile"
+    fetched = set(recipe.group(1).replace("\\\n", " ").split())
+    assert "lmms-common" in fetched
+    assert set(train.PACKAGES) <= fetched, set(train.PACKAGES) - fetched
