@@ -28,6 +28,8 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
         "oh",
         "hatclosed",
         "hatopen",
+        "chh",
+        "ohh",
     ),
     "cymbal": ("cymbal", "cymbals", "crash", "crashes", "ride", "rides", "cym", "splash", "china"),
     "tom": ("tom", "toms", "floortom", "tomhi", "tomlow", "tommid"),
@@ -56,6 +58,19 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
         "cabasa",
         "guiro",
         "block",
+        "agogo",
+        "maraca",
+        "maracas",
+        "djembe",
+        "cajon",
+        "timbale",
+        "timbales",
+        "tabla",
+        "darbuka",
+        "dunun",
+        "dununba",
+        "sangban",
+        "kenkeni",
     ),
     "bass": (
         "bass",
@@ -254,7 +269,7 @@ class CategoryTable:
     def _match(self, words: list[str]) -> str | None:
         """Longest evidence first: joined pairs ("hi"+"hat"), single words, then substrings."""
         for a, b in zip(words, words[1:], strict=False):
-            if a + b in self._word:
+            if a + b in self._word and not (a.isdigit() or b.isdigit()):  # "SN3_03" is no 303
                 return self._word[a + b]
         for w in words:
             if w in self._word:

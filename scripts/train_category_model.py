@@ -128,6 +128,15 @@ DRUM_SAMPLE_WORDS: tuple[tuple[str, str | None], ...] = (
     ("maraca", "perc"),
     ("tambourine", "perc"),
     ("cowbell", "perc"),
+    ("cow bell", "perc"),
+    ("agogo", "perc"),
+    ("cabasa", "perc"),
+    ("castanet", "perc"),
+    ("guiro", "perc"),
+    ("timbale", "perc"),
+    ("woodblock", "perc"),
+    ("triangle", "perc"),
+    ("vibra slap", "perc"),
     ("tom", "tom"),
     ("floor", "tom"),  # AVL names cut short: "Ludwig16FloorTo"
     ("hat", "hihat"),
@@ -142,7 +151,7 @@ DRUM_SAMPLE_WORDS: tuple[tuple[str, str | None], ...] = (
     ("bass drum", "kick"),
 )
 HYDROGEN_WORDS = {
-    "perc": ["stick", "sticks", "agogo", "maracas", "guiro", "bell"],
+    "perc": ["stick", "sticks", "bell"],
     "tom": ["floor"],
     "kick": ["bass"],
 }
@@ -168,7 +177,9 @@ def hydrogen(cache: Path) -> Iterator[tuple[Path, str, str]]:
             name = next((c.text or "" for c in instrument if c.tag.endswith("name")), "")
             files = [e.text for e in instrument.iter() if e.tag.endswith("filename") and e.text]
             for filename in files[:LAYERS_PER_INSTRUMENT]:
-                category = table.classify(Path("kit") / name / filename).category
+                category = table.classify(Path(name) / filename).category
+                if category in (None, "drums"):  # "beats_06-38.flac" under "bass drum 1"
+                    category = table.classify(name).category
                 if category not in (None, "drums") and (kit / filename).is_file():
                     yield kit / filename, category, f"hydrogen:{kit.name}"
 

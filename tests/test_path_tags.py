@@ -28,6 +28,14 @@ from dirigent.path_tags import CategoryTable, bpm_tag, key_tag, words_of
         ("x/Riser 8 bars.wav", "fx", False),
         ("Loops/Drum Loops/Top Loop 128.wav", "drums", True),
         ("x/untitled.wav", None, False),
+        ("Drums/Snare Roll/SN3_03.aiff", "snare", False),  # "3" + "03" is no TB-303
+        ("Drums/HH3_03.aiff", "hihat", False),
+        ("x/TB 303 Acid.wav", "bass", False),
+        ("Kit/CHH_1.flac", "hihat", False),
+        ("Kit/Hard_Hse_OHH_1.flac", "hihat", False),
+        ("Percussion/Djembe1 Bass.wav", "perc", False),
+        ("Drums/Djembe Bass.wav", "perc", False),
+        ("x/Cajon Slap.wav", "perc", False),
         # Debian lmms-common folders
         ("drums/nasty_bass01.ogg", "kick", False),
         ("drums/zap01.ogg", "perc", False),

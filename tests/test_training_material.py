@@ -90,6 +90,10 @@ def test_drum_samples_are_labelled_by_name_and_layer(
         "Marimba C5(L)",  # pitched, though "rim" is in its name: left out
         "808 Clap",
         "Electronic Snr 1(L)",
+        "Cow Bell(L)",  # GM percussion with a space or no drum word
+        "High Agogo(L)",
+        "Vibra Slap(L)",
+        "Vibraphone A(L)",  # pitched: left out
     ]
     sf2 = tmp_path / "kits" / "sounds" / "sf2"
     sf2.mkdir(parents=True)
@@ -97,11 +101,44 @@ def test_drum_samples_are_labelled_by_name_and_layer(
     (sf2 / "Kit.sf2").write_bytes(soundfont(kit))
     monkeypatch.setattr(train, "DRUM_SOUNDFONTS", {"kits": ("Kit.sf2",)})
     got = [(category, group) for _, category, _, group in train.soundfont_drums(tmp_path)]
-    assert [c for c, _ in got] == ["kick", "perc", "tom", "hihat", "cymbal", "clap", "snare"]
+    assert [c for c, _ in got] == [
+        *("kick", "perc", "tom", "hihat", "cymbal", "clap", "snare"),
+        *("perc", "perc", "perc"),
+    ]
     assert {g for _, g in got} == {"Kit.sf2"}
     for y, _, rate, _ in train.soundfont_drums(tmp_path):
         assert y.shape[0] == 1 and rate == 44100
         assert np.abs(y).max() == pytest.approx(0.8, abs=1e-6)  # normalised like the others
+
+
+def test_hydrogen_instruments_are_labelled_by_kit_and_file_names(train, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The instrument's name in drumkit.xml and its file name decide together; where the file
+    name says nothing or only "beats", the instrument's name alone does."""
+    kit = tmp_path / "hydrogen-data" / "Kit"
+    kit.mkdir(parents=True)
+    instruments = {
+        "Snare Roll": "SN3_03.aiff",  # "3" and "03" are no TB-303 (was: kick)
+        "Djembe1 Bass": "Djembe1 Bass.wav",  # a hand drum (was: kick)
+        "bass drum 1": "beats_06-38.flac",  # the file name says only "beats" (was: left out)
+        "Hard_CHH_01.flac": "Hard_CHH_01.flac",  # (was: left out)
+        "Click": "click.flac",  # nothing known: left out
+    }
+    xml = "".join(
+        f"<instrument><name>{name}</name><layer><filename>{file}</filename></layer></instrument>"
+        for name, file in instruments.items()
+    )
+    (kit / "drumkit.xml").write_text(
+        f"<drumkit_info><instrumentList>{xml}</instrumentList></drumkit_info>"
+    )
+    for file in instruments.values():
+        (kit / file).write_bytes(b"")
+    got = {path.name: category for path, category, _ in train.hydrogen(tmp_path)}
+    assert got == {
+        "SN3_03.aiff": "snare",
+        "Djembe1 Bass.wav": "perc",
+        "beats_06-38.flac": "kick",
+        "Hard_CHH_01.flac": "hihat",
+    }
 
 
 def stump(feature: int, threshold: float, low: list[float], high: list[float]):  # type: ignore[no-untyped-def]
