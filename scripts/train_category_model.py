@@ -178,7 +178,7 @@ def hydrogen(cache: Path) -> Iterator[tuple[Path, str, str]]:
             files = [e.text for e in instrument.iter() if e.tag.endswith("filename") and e.text]
             for filename in files[:LAYERS_PER_INSTRUMENT]:
                 category = table.classify(Path(name) / filename).category
-                if category in (None, "drums"):  # "beats_06-38.flac" under "bass drum 1"
+                if category == "drums":  # "beats_06-38.flac" under "bass drum 1"
                     category = table.classify(name).category
                 if category not in (None, "drums") and (kit / filename).is_file():
                     yield kit / filename, category, f"hydrogen:{kit.name}"
