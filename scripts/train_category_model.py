@@ -13,13 +13,16 @@ Material (never Debian's lmms-common, which is the evaluation corpus):
 - synthesised sounds: randomised variants of every demo-kit instrument and loop, hardcore
   and long techno kicks, rave and reese basses, drum-machine claps.
 Some one-shots are also learnt cut short before their tail ends, as sample packs hold them.
-The synthesised sounds and the cuts are random draws: the model is the average of one forest
-per draw (DRAWS of them), so that its figures are the recipe's, not one draw's.
+The model is two forests: a classifier over all classes, which decides a sound's category, and
+detectors, one forest per class telling it from all the others, which rank sounds by category.
+The synthesised sounds and the cuts are random draws: each forest is the average of its trees
+from every draw (DRAWS of them), so that the model's figures are the recipe's, not one draw's.
 
     pip install scikit-learn   # training time only; inference is plain numpy
     python scripts/train_category_model.py [--cache .cache/debian] [--out models/...]
 
-Prints the first draw's k-fold accuracy grouped by source (a kit is never split across folds)."""
+Prints the first draw's classifier k-fold accuracy grouped by source (a kit is never split
+across folds)."""
 
 from __future__ import annotations
 
@@ -39,12 +42,13 @@ from dirigent import demo_kit
 from dirigent.analysis import analyse
 from dirigent.analysis.descriptors import DESCRIPTOR_VERSION
 from dirigent.audio_io import decode
-from dirigent.embed.classifier import DEFAULT_MODEL, Forest
+from dirigent.embed.classifier import DEFAULT_MODEL, CategoryModel, Forest
 from dirigent.errors import AudioError
 from dirigent.path_tags import CategoryTable
 
 ROOT = Path(__file__).resolve().parents[1]
-TREES = 200  # per draw
+TREES = 200  # of the classifier, per draw
+DETECTOR_TREES = 100  # of each class's detector, per draw
 DRAWS = 4  # independent draws of the synthesised and cut-short material, one forest each
 MIN_SAMPLES_LEAF = 2
 LAYERS_PER_INSTRUMENT = 3
@@ -586,21 +590,12 @@ def dataset(cache: Path, seed: int) -> tuple[np.ndarray, list[str], list[str]]:
     return np.vstack(rows), labels, groups
 
 
-def fit(x: np.ndarray, labels: list[str], seed: int = 0) -> Forest:
-    """A balanced random forest, exported to the flat arrays :class:`Forest` evaluates."""
-    from sklearn.ensemble import RandomForestClassifier
-
-    rf = RandomForestClassifier(
-        n_estimators=TREES,
-        class_weight="balanced",
-        min_samples_leaf=MIN_SAMPLES_LEAF,
-        random_state=seed,
-        n_jobs=-1,
-    )
-    rf.fit(x, labels)
-    roots, feature, threshold, left, right, value = [], [], [], [], [], []
+def _flat(estimators: list, value: Callable[[np.ndarray], np.ndarray]) -> list[np.ndarray]:
+    """scikit-learn trees as the flat arrays :class:`Forest` evaluates (roots, feature,
+    threshold, left, right, value); ``value`` maps a tree's per-node class counts to a leaf's."""
+    roots, feature, threshold, left, right, values = [], [], [], [], [], []
     offset = 0
-    for estimator in rf.estimators_:
+    for estimator in estimators:
         tree = estimator.tree_
         roots.append(offset)
         feature.append(np.maximum(tree.feature, 0))
@@ -608,44 +603,86 @@ def fit(x: np.ndarray, labels: list[str], seed: int = 0) -> Forest:
         left.append(np.where(tree.children_left >= 0, tree.children_left + offset, -1))
         right.append(np.where(tree.children_right >= 0, tree.children_right + offset, -1))
         counts = tree.value[:, 0, :]
-        value.append(counts / counts.sum(axis=1, keepdims=True))
+        values.append(value(counts / counts.sum(axis=1, keepdims=True)))
         offset += tree.node_count
-    return Forest(
+    return [
         np.array(roots, dtype=np.int32),
         np.concatenate(feature).astype(np.int16),
         np.concatenate(threshold).astype(np.float32),
         np.concatenate(left).astype(np.int32),
         np.concatenate(right).astype(np.int32),
-        np.concatenate(value).astype(np.float32),
-        tuple(str(c) for c in rf.classes_),
-        DESCRIPTOR_VERSION,
+        np.concatenate(values).astype(np.float32),
+    ]
+
+
+def _forest(x: np.ndarray, labels: list[str] | np.ndarray, trees: int, seed: int):  # type: ignore[no-untyped-def]
+    from sklearn.ensemble import RandomForestClassifier
+
+    rf = RandomForestClassifier(
+        n_estimators=trees,
+        class_weight="balanced",
+        min_samples_leaf=MIN_SAMPLES_LEAF,
+        random_state=seed,
+        n_jobs=-1,
     )
+    return rf.fit(x, labels)
+
+
+def fit_classifier(x: np.ndarray, labels: list[str], seed: int = 0) -> Forest:
+    """A balanced random forest over all the classes."""
+    rf = _forest(x, labels, TREES, seed)
+    classes = tuple(str(c) for c in rf.classes_)
+    return Forest(*_flat(rf.estimators_, lambda p: p), classes, DESCRIPTOR_VERSION)
+
+
+def fit_detectors(x: np.ndarray, labels: list[str], seed: int = 0) -> Forest:
+    """One balanced forest per class, telling it from all the others."""
+    classes = tuple(sorted(set(labels)))
+    estimators, detects = [], []
+    for c, name in enumerate(classes):
+        rf = _forest(x, np.array(labels) == name, DETECTOR_TREES, seed)
+        estimators += rf.estimators_
+        detects += [c] * len(rf.estimators_)
+    arrays = _flat(estimators, lambda p: p[:, 1:])  # the probability of "is the class"
+    return Forest(*arrays, classes, DESCRIPTOR_VERSION, np.array(detects, dtype=np.int16))
+
+
+def fit(x: np.ndarray, labels: list[str], seed: int = 0) -> CategoryModel:
+    """The classifier and the detectors of one draw of the material."""
+    return CategoryModel(fit_classifier(x, labels, seed), fit_detectors(x, labels, seed))
+
+
+def folds(groups: list[str], k: int = 5) -> np.ndarray:
+    """The fold of each example: k folds of whole source groups (a kit is never split)."""
+    names = sorted(set(groups))
+    fold_of = {g: i % k for i, g in enumerate(np.random.default_rng(1).permutation(names))}
+    return np.array([fold_of[g] for g in groups])
 
 
 def grouped_kfold(x: np.ndarray, labels: list[str], groups: list[str], k: int = 5) -> float:
-    """Accuracy when every source group is held out once (k folds of whole groups)."""
-    names = sorted(set(groups))
-    fold_of = {g: i % k for i, g in enumerate(np.random.default_rng(1).permutation(names))}
-    folds = np.array([fold_of[g] for g in groups])
+    """Classifier accuracy when every source group is held out once."""
+    fold_of, truth = folds(groups, k), np.array(labels)
     correct = 0
     for fold in range(k):
-        train, test = folds != fold, folds == fold
-        model = fit(x[train], [lb for lb, t in zip(labels, train, strict=True) if t])
+        train, test = fold_of != fold, fold_of == fold
+        model = fit_classifier(x[train], list(truth[train]))
         predicted = np.array(model.classes)[model.probabilities(x[test]).argmax(axis=1)]
-        correct += int(np.sum(predicted == np.array(labels)[test]))
+        correct += int(np.sum(predicted == truth[test]))
     return correct / len(labels)
 
 
 def combine(forests: list[Forest]) -> Forest:
-    """One forest of all the trees of several with the same classes and descriptors: their
+    """One forest of all the trees of several of the same kind, classes and descriptors: their
     average."""
-    if len({(f.classes, f.descriptor_version) for f in forests}) != 1:
-        raise ValueError("forests with different classes or descriptors cannot be averaged")
+    kinds = {(f.classes, f.descriptor_version, f.detects is None) for f in forests}
+    if len(kinds) != 1:
+        raise ValueError("forests of other kinds, classes or descriptors cannot be averaged")
     offsets = np.cumsum([0] + [f.left.size for f in forests[:-1]])
 
     def shifted(children: np.ndarray, offset: int) -> np.ndarray:
         return np.where(children >= 0, children + offset, -1).astype(np.int32)
 
+    detects = [f.detects for f in forests if f.detects is not None]
     return Forest(
         np.concatenate([f.roots + o for f, o in zip(forests, offsets, strict=True)]),
         np.concatenate([f.feature for f in forests]),
@@ -655,25 +692,29 @@ def combine(forests: list[Forest]) -> Forest:
         np.concatenate([f.value for f in forests]),
         forests[0].classes,
         forests[0].descriptor_version,
+        np.concatenate(detects) if detects else None,
     )
 
 
-def train(cache: Path, seed: int, draws: int = DRAWS, report: bool = False) -> Forest:
-    """The shipped recipe: one forest per draw of the material (draws ``seed * draws`` on),
-    combined. Averaging over draws takes out most of what one draw's luck adds or costs.
-    ``report``: print the first draw's class counts and grouped k-fold accuracy."""
-    forests = []
+def train(cache: Path, seed: int, draws: int = DRAWS, report: bool = False) -> CategoryModel:
+    """The shipped recipe: a classifier and detectors per draw of the material (draws
+    ``seed * draws`` on), each kind combined over the draws. Averaging over draws takes out most
+    of what one draw's luck adds or costs. ``report``: print the first draw's class counts and
+    grouped k-fold accuracy."""
+    models = []
     for draw in range(seed * draws, (seed + 1) * draws):
         x, labels, groups = dataset(cache, draw)
-        if report and not forests:
+        if report and not models:
             print(
                 f"{len(labels)} examples: {dict(sorted(Counter(labels).items()))}", file=sys.stderr
             )
             print(
                 f"grouped 5-fold accuracy: {grouped_kfold(x, labels, groups):.3f}", file=sys.stderr
             )
-        forests.append(fit(x, labels, seed=draw))
-    return combine(forests)
+        models.append(fit(x, labels, seed=draw))
+    return CategoryModel(
+        combine([m.classifier for m in models]), combine([m.detectors for m in models])
+    )
 
 
 def main() -> None:

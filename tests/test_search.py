@@ -136,7 +136,8 @@ def test_vectors_of_another_model_are_made_anew(kit, tmp_path: Path) -> None:
         first.refresh()
         model = classifier.load()
         # an upgrade: other trees (each leaf's classes in reverse) under another digest
-        other = replace(model, value=model.value[:, ::-1].copy(), digest="upgraded")
+        reversed_leaves = replace(model.classifier, value=model.classifier.value[:, ::-1].copy())
+        other = replace(model, classifier=reversed_leaves, digest="upgraded")
         upgraded = Searcher(catalog, ListenEmbedder(other), tmp_path / "index")
         assert upgraded.refresh() is not None
         assert not np.allclose(upgraded.vectors, first.vectors)

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dirigent.errors import DirigentError
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -141,8 +143,9 @@ def test_hydrogen_instruments_are_labelled_by_kit_and_file_names(train, tmp_path
     }
 
 
-def stump(feature: int, threshold: float, low: list[float], high: list[float]):  # type: ignore[no-untyped-def]
-    """A one-split forest of two classes: ``low`` below the threshold, ``high`` above."""
+def stump(feature: int, threshold: float, low: list[float], high: list[float], detects=None):  # type: ignore[no-untyped-def]
+    """A one-split forest of two classes: ``low`` below the threshold, ``high`` above (a
+    detector's leaves: one probability each, of class ``detects[0]``)."""
     from dirigent.analysis.descriptors import DESCRIPTOR_VERSION
     from dirigent.embed.classifier import Forest
 
@@ -152,29 +155,59 @@ def stump(feature: int, threshold: float, low: list[float], high: list[float]): 
         np.array([threshold, 0, 0], dtype=np.float32),
         np.array([1, -1, -1], dtype=np.int32),
         np.array([2, -1, -1], dtype=np.int32),
-        np.array([[0.5, 0.5], low, high], dtype=np.float32),
+        np.array([[0.5] * len(low), low, high], dtype=np.float32),
         ("kick", "snare"),
         DESCRIPTOR_VERSION,
+        None if detects is None else np.array(detects, dtype=np.int16),
     )
 
 
-def test_combined_forests_average_their_trees(train, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+X_STUMPS = np.array([[-1.0, 0.0], [1.0, 0.0], [-1.0, 9.0], [1.0, 9.0]], dtype=np.float32)
+
+
+def test_combined_forests_average_their_trees(train) -> None:  # type: ignore[no-untyped-def]
     a = stump(0, 0.0, [1.0, 0.0], [0.0, 1.0])
     b = stump(1, 5.0, [0.2, 0.8], [0.6, 0.4])
-    x = np.array([[-1.0, 0.0], [1.0, 0.0], [-1.0, 9.0], [1.0, 9.0]], dtype=np.float32)
     both = train.combine([a, b])
     assert both.roots.tolist() == [0, 3]
     np.testing.assert_allclose(
-        both.probabilities(x), (a.probabilities(x) + b.probabilities(x)) / 2, atol=1e-6
+        both.probabilities(X_STUMPS),
+        (a.probabilities(X_STUMPS) + b.probabilities(X_STUMPS)) / 2,
+        atol=1e-6,
     )
-    with pytest.raises(ValueError, match="different classes"):
+    with pytest.raises(ValueError, match="cannot be averaged"):
         train.combine([a, replace(b, classes=("kick", "hihat"))])
-    both.save(tmp_path / "m.npz")  # and it survives the round trip the shipped model takes
+    with pytest.raises(ValueError, match="cannot be averaged"):  # a classifier and a detector
+        train.combine([a, stump(0, 0.0, [0.1], [0.9], detects=[0])])
+
+
+def test_detectors_average_each_class_over_its_own_trees(train, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    kick = train.combine(
+        [stump(0, 0.0, [0.9], [0.1], detects=[0]), stump(1, 5.0, [0.5], [0.3], detects=[0])]
+    )
+    snare = stump(0, 0.0, [0.2], [0.7], detects=[1])
+    detectors = train.combine([kick, snare])
+    np.testing.assert_allclose(
+        detectors.probabilities(X_STUMPS),
+        [[0.7, 0.2], [0.3, 0.7], [0.6, 0.2], [0.2, 0.7]],  # kick: mean of its two trees
+        atol=1e-6,
+    )
     from dirigent.embed import classifier
 
-    np.testing.assert_allclose(
-        classifier.load(tmp_path / "m.npz").probabilities(x), both.probabilities(x), atol=1e-3
-    )
+    model = classifier.CategoryModel(stump(0, 0.0, [1.0, 0.0], [0.0, 1.0]), detectors)
+    model.save(tmp_path / "m.npz")  # and both survive the round trip the shipped model takes
+    loaded = classifier.load(tmp_path / "m.npz")
+    for part in ("classifier", "detectors"):
+        np.testing.assert_allclose(
+            getattr(loaded, part).probabilities(X_STUMPS),
+            getattr(model, part).probabilities(X_STUMPS),
+            atol=1e-3,
+        )
+    with pytest.raises(DirigentError, match="different classes"):
+        classifier.CategoryModel(model.classifier, replace(detectors, classes=("kick", "tom")))
+    np.savez(tmp_path / "old.npz", **model.classifier.arrays("x"))
+    with pytest.raises(DirigentError, match="older format"):
+        classifier.load(tmp_path / "old.npz")
 
 
 def test_make_corpus_fetches_every_package_of_the_material(train) -> None:  # type: ignore[no-untyped-def]

@@ -1,8 +1,11 @@
-"""Sound category from timbre descriptors: a random forest evaluated in plain numpy.
+"""Sound category from timbre descriptors: random forests evaluated in plain numpy.
 
 Trained by ``scripts/train_category_model.py`` (scikit-learn, training time only) on material
 that script fetches (Debian's drum kits, SoundFonts and sonic-pi-samples) and on synthesised
-sounds; its trees are stored as flat arrays in ``models/category_model.npz``."""
+sounds; their trees are stored as flat arrays in ``models/category_model.npz``. The model is two
+forests over the same classes: a classifier that decides what a sound is, and detectors, one
+set of trees per class telling that class from all the others, that rank sounds by a category
+(trees grown for one class rank it better than trees that split among all of them)."""
 
 from __future__ import annotations
 
@@ -15,15 +18,20 @@ import numpy as np
 from dirigent.errors import DirigentError
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "category_model.npz"
-BATCH = 2048
+BATCH_CELLS = 2048 * 800  # samples x trees walked at once: some tens of MB
+PARTS = ("classifier", "detectors")  # the forests of a model file, each under its own prefix
 
 
 @dataclass(frozen=True)
 class Forest:
     """Trees as flat node arrays; ``roots[t]`` is the first node of tree ``t``.
 
-    A node with ``left == -1`` is a leaf whose class distribution is ``value[node]``;
-    otherwise a sample goes left when ``x[feature[node]] <= threshold[node]``.
+    A node with ``left == -1`` is a leaf; otherwise a sample goes left when
+    ``x[feature[node]] <= threshold[node]``. Without ``detects``, a leaf holds a distribution
+    over the classes (``value`` is ``(nodes, classes)``) and the forest's probabilities are their
+    mean over the trees. With it, tree ``t`` tells class ``detects[t]`` from all others, a leaf
+    holds that class's probability (``value`` is ``(nodes, 1)``), and each class's probability is
+    the mean over its own trees.
     """
 
     roots: np.ndarray
@@ -34,57 +42,111 @@ class Forest:
     value: np.ndarray
     classes: tuple[str, ...]
     descriptor_version: int
-    digest: str = ""  # of the file it was loaded from: vectors made by other trees are stale
+    detects: np.ndarray | None = None
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities, shape ``(n, len(classes))``, of descriptors ``(n, d)``."""
         x = np.atleast_2d(np.asarray(x, dtype=np.float32))
         out = np.empty((x.shape[0], len(self.classes)), dtype=np.float32)
-        for start in range(0, x.shape[0], BATCH):
-            chunk = x[start : start + BATCH]
-            rows = np.arange(chunk.shape[0])[:, None]
-            node = np.broadcast_to(self.roots, (chunk.shape[0], self.roots.size)).copy()
-            while True:
-                inner = self.left[node] >= 0
-                if not inner.any():
-                    break
-                go_left = chunk[rows, self.feature[node]] <= self.threshold[node]
-                step = np.where(go_left, self.left[node], self.right[node])
-                node = np.where(inner, step, node)
-            out[start : start + BATCH] = self.value[node].mean(axis=1)
+        if self.detects is not None:
+            shares = np.eye(len(self.classes), dtype=np.float32)[self.detects]
+            shares /= np.maximum(shares.sum(axis=0), 1)  # (trees, classes): mean over its trees
+        batch = max(1, BATCH_CELLS // self.roots.size)
+        for start in range(0, x.shape[0], batch):
+            node = self.leaves(x[start : start + batch])
+            if self.detects is None:
+                out[start : start + batch] = self.value[node].mean(axis=1)
+            else:
+                out[start : start + batch] = self.value[node, 0] @ shares
         return out
 
+    def leaves(self, x: np.ndarray) -> np.ndarray:
+        """The leaf each of ``x``'s rows reaches in each tree, ``(n, trees)``; each step walks
+        only the paths not yet at a leaf."""
+        trees = self.roots.size
+        node = np.tile(self.roots, x.shape[0])
+        row = np.repeat(np.arange(x.shape[0]), trees)
+        walking = np.flatnonzero(self.left[node] >= 0)
+        while walking.size:
+            at = node[walking]
+            go_left = x[row[walking], self.feature[at]] <= self.threshold[at]
+            node[walking] = step = np.where(go_left, self.left[at], self.right[at])
+            walking = walking[self.left[step] >= 0]
+        return node.reshape(x.shape[0], trees)
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """The arrays :func:`load` reads back, named ``prefix_...``."""
+        arrays = {
+            "roots": self.roots,
+            "feature": self.feature,
+            "threshold": self.threshold,
+            "left": self.left,
+            "right": self.right,
+            "value": self.value.astype(np.float16),
+            "classes": np.array(self.classes),
+            "descriptor_version": np.array(self.descriptor_version),
+        }
+        if self.detects is not None:
+            arrays["detects"] = self.detects
+        return {f"{prefix}_{key}": a for key, a in arrays.items()}
+
+
+@dataclass(frozen=True)
+class CategoryModel:
+    """What the listen backend hears: ``classifier`` decides a sound's category,
+    ``detectors`` rank sounds by one; both over the same classes and descriptors."""
+
+    classifier: Forest
+    detectors: Forest
+    digest: str = ""  # of the file it was loaded from: vectors made by other trees are stale
+
+    def __post_init__(self) -> None:
+        if (self.classifier.classes, self.classifier.descriptor_version) != (
+            self.detectors.classes,
+            self.detectors.descriptor_version,
+        ):
+            raise DirigentError("the classifier and the detectors know different classes")
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.classifier.classes
+
+    @property
+    def descriptor_version(self) -> int:
+        return self.classifier.descriptor_version
+
     def save(self, path: Path) -> None:
-        """Write the trees as a compressed ``.npz``."""
+        """Write both forests as one compressed ``.npz``."""
         np.savez_compressed(
-            path,
-            roots=self.roots,
-            feature=self.feature,
-            threshold=self.threshold,
-            left=self.left,
-            right=self.right,
-            value=self.value.astype(np.float16),
-            classes=np.array(self.classes),
-            descriptor_version=np.array(self.descriptor_version),
+            path, **self.classifier.arrays(PARTS[0]), **self.detectors.arrays(PARTS[1])
         )
 
 
-def load(path: Path = DEFAULT_MODEL) -> Forest:
-    """Load trees written by :meth:`Forest.save`; a clear error names a missing file."""
+def load(path: Path = DEFAULT_MODEL) -> CategoryModel:
+    """Load what :meth:`CategoryModel.save` wrote; a clear error names a missing or old file."""
     if not path.is_file():
         raise DirigentError(
             f"category model {path} is missing: run `python scripts/train_category_model.py`"
         )
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     with np.load(path) as z:
-        return Forest(
-            z["roots"],
-            z["feature"],
-            z["threshold"],
-            z["left"],
-            z["right"],
-            z["value"].astype(np.float32),
-            tuple(str(c) for c in z["classes"]),
-            int(z["descriptor_version"]),
-            digest,
+        if f"{PARTS[1]}_roots" not in z:
+            raise DirigentError(
+                f"category model {path} has no detectors (an older format): retrain it with "
+                "`python scripts/train_category_model.py`"
+            )
+        classifier, detectors = (
+            Forest(
+                z[f"{part}_roots"],
+                z[f"{part}_feature"],
+                z[f"{part}_threshold"],
+                z[f"{part}_left"],
+                z[f"{part}_right"],
+                z[f"{part}_value"].astype(np.float32),
+                tuple(str(c) for c in z[f"{part}_classes"]),
+                int(z[f"{part}_descriptor_version"]),
+                z[f"{part}_detects"] if f"{part}_detects" in z else None,
+            )
+            for part in PARTS
         )
+    return CategoryModel(classifier, detectors, digest)
