@@ -330,3 +330,12 @@ def test_explanation_keeps_the_negation(anonymous) -> None:
     explained = " ".join(r.explanation for r in results)
     assert "not distorted" in explained
     assert " distorted" not in explained.replace("not distorted", "")
+
+
+def test_explanation_names_a_category_once(anonymous) -> None:
+    """The classifier's and the detectors' blocks both carry "kick": one reason, said once."""
+    searcher, _ = anonymous
+    results, _, _ = searcher.rank("dark kick", top_k=5)
+    for result in results:
+        reasons = result.explanation.split(" · ")
+        assert reasons[0] == "kick" and len(reasons) == len(set(reasons)), result.explanation
