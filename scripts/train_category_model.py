@@ -49,7 +49,7 @@ from dirigent.path_tags import CategoryTable
 ROOT = Path(__file__).resolve().parents[1]
 TREES = 200  # of the classifier, per draw
 DETECTOR_TREES = 100  # of each class's detector, per draw
-DRAWS = 4  # independent draws of the synthesised and cut-short material, one forest each
+DRAWS = 4  # independent draws of the synthesised and cut-short material, trees from each
 MIN_SAMPLES_LEAF = 2
 LAYERS_PER_INSTRUMENT = 3
 SYNTH_PER_CLASS = 50
@@ -652,22 +652,17 @@ def fit(x: np.ndarray, labels: list[str], seed: int = 0) -> CategoryModel:
     return CategoryModel(fit_classifier(x, labels, seed), fit_detectors(x, labels, seed))
 
 
-def folds(groups: list[str], k: int = 5) -> np.ndarray:
-    """The fold of each example: k folds of whole source groups (a kit is never split)."""
+def grouped_kfold(x: np.ndarray, labels: list[str], groups: list[str], k: int = 5) -> float:
+    """Classifier accuracy when every source group is held out once (k folds of whole groups)."""
     names = sorted(set(groups))
     fold_of = {g: i % k for i, g in enumerate(np.random.default_rng(1).permutation(names))}
-    return np.array([fold_of[g] for g in groups])
-
-
-def grouped_kfold(x: np.ndarray, labels: list[str], groups: list[str], k: int = 5) -> float:
-    """Classifier accuracy when every source group is held out once."""
-    fold_of, truth = folds(groups, k), np.array(labels)
+    folds = np.array([fold_of[g] for g in groups])
     correct = 0
     for fold in range(k):
-        train, test = fold_of != fold, fold_of == fold
-        model = fit_classifier(x[train], list(truth[train]))
+        train, test = folds != fold, folds == fold
+        model = fit_classifier(x[train], [lb for lb, t in zip(labels, train, strict=True) if t])
         predicted = np.array(model.classes)[model.probabilities(x[test]).argmax(axis=1)]
-        correct += int(np.sum(predicted == truth[test]))
+        correct += int(np.sum(predicted == np.array(labels)[test]))
     return correct / len(labels)
 
 
