@@ -25,7 +25,7 @@ from dirigent.errors import DirigentError
 W_CATEGORY = 1.0
 # The detectors' block, against the classifier's. On held-out kits of the training material any
 # weight from 0 to 1.2 ranks as well (mean average precision within 0.002); on unlike material
-# (lmms-common, README) 0.6 to 1 lift pad and bass prompts, and 0.8 did best there.
+# (lmms-common, README) 0.8 and 1 lift pad and bass prompts, and 0.8 did best there.
 W_DETECT = 0.8
 W_TYPE = 0.4
 W_CONCEPT = 0.2
