@@ -637,10 +637,11 @@ def fit_classifier(x: np.ndarray, labels: list[str], seed: int = 0) -> Forest:
 
 def fit_detectors(x: np.ndarray, labels: list[str], seed: int = 0) -> Forest:
     """One balanced forest per class, telling it from all the others."""
-    classes = tuple(sorted(set(labels)))
+    truth = np.array(labels)
+    classes = tuple(str(c) for c in np.unique(truth))
     estimators, detects = [], []
     for c, name in enumerate(classes):
-        rf = _forest(x, np.array(labels) == name, DETECTOR_TREES, seed)
+        rf = _forest(x, truth == name, DETECTOR_TREES, seed)
         estimators += rf.estimators_
         detects += [c] * len(rf.estimators_)
     arrays = _flat(estimators, lambda p: p[:, 1:])  # the probability of "is the class"
