@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
 import multiprocessing
 import os
 import sys
@@ -24,6 +25,8 @@ from dirigent.catalog import Catalog
 from dirigent.config import Config
 from dirigent.errors import AudioError
 from dirigent.path_tags import CategoryTable, PathTags
+
+log = logging.getLogger(__name__)
 
 HASH_CHUNK = 1 << 20
 PROBE_ABOVE_BYTES = 32 << 20  # larger files are probed first: long ones are read in blocks
@@ -214,17 +217,34 @@ def process(job: Job) -> Outcome:
 def _outcomes(jobs: list[Job], config: Config, known: frozenset[str]) -> Iterator[Outcome]:
     workers = config.workers or os.cpu_count() or 1
     initargs = (known, dict(config.categories), config.stream_above_s)
-    if workers == 1 or len(jobs) < 8:
+    if workers > 1 and len(jobs) >= 8:
+        jobs = yield from _in_pools(jobs, workers, initargs)
+    if jobs:
         _init_worker(*initargs)
         yield from map(process, jobs)
-        return
+
+
+def _in_pools(
+    jobs: list[Job], workers: int, initargs: tuple[Any, ...]
+) -> Generator[Outcome, None, list[Job]]:
+    """Outcomes of ``jobs`` from worker processes; the jobs left for this process when the
+    workers cannot start at all."""
     todo = jobs
     while todo:
-        in_flight, todo = yield from _until_a_worker_dies(todo, workers, initargs)
+        in_flight, rest = yield from _until_a_worker_dies(todo, workers, initargs)
+        if not in_flight and len(rest) == len(todo):  # the pool broke before any work began
+            log.warning(
+                "analysis worker processes could not start (a script that calls ingest must "
+                'call it under if __name__ == "__main__":); analysing %d files in this process',
+                len(todo),
+            )
+            return todo
+        todo = rest
         for job in in_flight:  # one of them killed its worker: each alone finds out which
             in_work, never_started = yield from _until_a_worker_dies([job], 1, initargs)
             if in_work or never_started:
                 yield Outcome(job, error=WORKER_DIED)
+    return []
 
 
 WORKER_DIED = "the analysis process died on this file (a decoder crash or out of memory)"

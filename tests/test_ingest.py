@@ -289,3 +289,43 @@ def test_kill_9_during_ingest_then_resume(tmp_path: Path) -> None:
         assert con.execute(
             "SELECT count(*) FROM stems WHERE id NOT IN (SELECT stem_id FROM files)"
         ).fetchone() == (0,)
+
+
+# Loaded by every Python started with this folder on PYTHONPATH: the ingest's worker processes
+# fail as they start, as they do where a script calls ingest without `if __name__ ==
+# "__main__":` (each worker re-runs the script and stops there).
+NO_WORKERS = """
+import multiprocessing
+import dirigent.ingest
+
+_init_worker = dirigent.ingest._init_worker
+
+def init_worker(*args):
+    if multiprocessing.parent_process() is not None:
+        raise RuntimeError("this worker cannot start")
+    _init_worker(*args)
+
+dirigent.ingest._init_worker = init_worker
+"""
+
+
+def test_workers_that_cannot_start_leave_the_ingest_to_this_process(tmp_path: Path) -> None:
+    root = tmp_path / "lib"
+    many_one_shots(root, 20)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(NO_WORKERS)
+    path = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
+    child = dirigent_subprocess(
+        *("--db", str(tmp_path / "c.duckdb"), "ingest", str(root), "--json", "--workers", "2"),
+        cwd=tmp_path,
+        env={"PYTHONPATH": path},
+    )
+    try:
+        out, err = child.communicate(timeout=120)
+    finally:
+        child.kill()
+    assert child.returncode == 0, err
+    report = json.loads(out)
+    assert report["added"] == 20 and report["failed"] == 0
+    assert "worker processes could not start" in err
