@@ -354,15 +354,23 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
 
 class Catalog:
     """A DuckDB catalog file. Writable catalogs are migrated on open; read-only ones must be
-    current (``dirigent migrate``). Opening waits up to ``wait_s`` for another process to let go;
-    ``threads`` caps DuckDB's worker threads (0: one per core; the daemon's brief writes use 1)."""
+    current (``dirigent migrate``). ``create=False`` refuses to start a new catalog where there is
+    none (a command that only reads and logs). Opening waits up to ``wait_s`` for another process
+    to let go; ``threads`` caps DuckDB's worker threads (0: one per core; the daemon's brief
+    writes use 1)."""
 
     def __init__(
-        self, path: Path, *, read_only: bool = False, wait_s: float = 5.0, threads: int = 0
+        self,
+        path: Path,
+        *,
+        read_only: bool = False,
+        create: bool = True,
+        wait_s: float = 5.0,
+        threads: int = 0,
     ) -> None:
         self.path = path
         self.read_only = read_only
-        if read_only and not path.exists():
+        if (read_only or not create) and not path.exists():
             raise CatalogError(f"no catalog at {path}: run `dirigent ingest` first")
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)

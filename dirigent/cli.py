@@ -44,10 +44,10 @@ def _key(text: str) -> str:
     return name
 
 
-def _open(config: Config, *, read_only: bool) -> Any:
+def _open(config: Config, *, read_only: bool, create: bool = True) -> Any:
     from dirigent.catalog import Catalog
 
-    return Catalog(config.db, read_only=read_only)
+    return Catalog(config.db, read_only=read_only, create=create)
 
 
 def cmd_config(config: Config, args: argparse.Namespace) -> int:
@@ -178,7 +178,7 @@ def _searcher(config: Config, args: argparse.Namespace) -> Any:
     from dirigent.embed import load_backend
     from dirigent.search import Searcher
 
-    catalog = _open(config, read_only=False)
+    catalog = _open(config, read_only=False, create=False)  # it logs queries, creates nothing
     return Searcher(
         catalog,
         load_backend(config),
@@ -231,7 +231,12 @@ def cmd_search(config: Config, args: argparse.Namespace) -> int:
             f"{'*' if r.new else ' '} {r.explanation:<28} {_display_path(r.path)}"
         )
     if not response.results:
-        print("no stems match")
+        here = sorted({c for c in searcher.category_column if c})
+        unknown = args.category and args.category not in here
+        print(
+            "no stems match"
+            + (f" (no stem is a {args.category!r}; here: {', '.join(here)})" if unknown else "")
+        )
     return 0
 
 

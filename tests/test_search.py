@@ -311,6 +311,15 @@ def test_cli_search_json(cli, kit) -> None:
     assert rc == 0 and "like" in out
     rc, _, err = cli("feedback", "999999", "like")
     assert rc == 1 and "no stem with id 999999" in err
+    rc, out, _ = cli("search", "kick", "--category", "Bogus")
+    assert rc == 0 and "no stems match (no stem is a 'bogus'; here: " in out and "kick" in out
+
+
+def test_reading_commands_start_no_catalog_where_there_is_none(cli, tmp_path: Path) -> None:
+    for command in (["search", "kick"], ["feedback", "1", "like"], ["index"], ["map"]):
+        rc, _, err = cli(*command)
+        assert rc == 1 and "no catalog at" in err and "dirigent ingest" in err, command
+    assert not (tmp_path / "stems.duckdb").exists()
 
 
 def test_map_draws_every_category(anonymous, tmp_path: Path) -> None:
