@@ -292,13 +292,15 @@ def cmd_separate(config: Config, args: argparse.Namespace) -> int:
     from dirigent.separate import load_separator, separate_track
     from dirigent.torch_device import resolve
 
+    tracks = [Path(t) for t in args.tracks]
+    missing = [str(t) for t in tracks if not t.is_file()]
+    if missing:  # before the model loads, and before any track is split
+        raise ParameterError(f"not a file: {', '.join(missing)}")
     model = load_separator(config.models, args.model)
     device = resolve(config.torch_device)
     out_root = Path(args.out) if args.out else config.db.parent / "separated"
     with _open(config, read_only=False) as catalog:
-        for track in map(Path, args.tracks):
-            if not track.is_file():
-                raise ParameterError(f"{track} is not a file")
+        for track in tracks:
             done = separate_track(model, track, out_root / track.stem, device=device)
             ingest(list(done.stems.values()), catalog, config)
             for source, path in done.stems.items():

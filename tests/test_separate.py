@@ -78,6 +78,9 @@ def test_separate_catalogues_the_stems_with_their_track(
     tiny_checkpoint(tmp_path / "models")
     monkeypatch.setenv("DIRIGENT_MODELS", str(tmp_path / "models"))
     song = track(tmp_path / "song.wav", 3.0)
+    rc, _, err = cli("separate", str(song), str(tmp_path / "typo.wav"), "--model", "tiny")
+    assert rc == 2 and f"not a file: {tmp_path / 'typo.wav'}" in err
+    assert not (tmp_path / "separated").exists()  # no track is split before all are there
     rc, out, err = cli("separate", str(song), "--model", "tiny", "--out", str(tmp_path / "stems"))
     assert rc == 0, err
     assert "drums" in out and "vocals" in out
