@@ -144,7 +144,8 @@ def decode(data: bytes, path: Path) -> tuple[np.ndarray, int, AudioInfo]:
             y = np.ascontiguousarray(f.read(dtype="float32", always_2d=True).T)
     except sf.LibsndfileError as e:
         if path.suffix.lower() in (".wav", ".aif", ".aiff", ".flac"):
-            raise AudioError(f"not a readable {path.suffix[1:].upper()} file: {e}") from e
+            kind = path.suffix[1:].upper()
+            raise AudioError(f"not a readable {kind} file: {e.error_string}") from e
         y, sr = _fallback_decode(data, path)
         info = AudioInfo(path.suffix[1:].upper(), sr, y.shape[0], y.shape[1])
         _check(info, path)

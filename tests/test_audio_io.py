@@ -68,7 +68,7 @@ def bad_files(tmp_path: Path, rng: np.random.Generator) -> dict[str, tuple[Path,
     (d / "empty.wav").write_bytes(b"")
     out["zero-length"] = (d / "empty.wav", "empty file")
     (d / "notes.wav").write_text("these are my notes, not audio\n" * 20)
-    out["wrong extension"] = (d / "notes.wav", "not a readable WAV")
+    out["wrong extension"] = (d / "notes.wav", "not a readable WAV file: Format not recognised")
     nan = good.copy()
     nan[100:110] = np.nan
     nan[200] = np.inf
