@@ -133,8 +133,10 @@ def decaying(sr: int, rng: np.random.Generator, seconds: float = 1.0) -> np.ndar
         (lambda y, sr: np.concatenate([y, np.zeros(int(2 * sr))]), "trailing silence"),
         (lambda y, sr: y[: int(0.05 * sr)], "truncated tail"),
         (lambda y, sr: y + 0.003 * np.sin(2 * np.pi * 50 * np.arange(y.size) / sr), "noise floor"),
+        (lambda y, sr: y * 1e-4, "silent"),
+        (lambda y, sr: np.zeros(1), "silent"),
     ],
-    ids=["clip", "dc", "lead", "trail", "truncated", "hum"],
+    ids=["clip", "dc", "lead", "trail", "truncated", "hum", "silent", "one-sample"],
 )
 def test_quality_flags(sr: int, rng: np.random.Generator, mutate, reason: str) -> None:
     clean = decaying(sr, rng)

@@ -15,8 +15,8 @@ from dirigent.analysis.tempo import estimate_bpm, onset_times
 from dirigent.analysis.tonality import estimate_key
 
 # 2: one-shots without a pitch (hats, claps, shakers, rides) get no key; onsets, tempo, key
-# and descriptors are taken at full scale, whatever the gain
-ANALYSIS_VERSION = 2
+# and descriptors are taken at full scale, whatever the gain; 3: a silent file scores 0
+ANALYSIS_VERSION = 3
 MIN_LOOP_S = 1.0
 MIN_LOOP_ONSETS = 4
 MIN_LOOP_CONFIDENCE = 0.3

@@ -43,7 +43,7 @@ def _clipped_runs(y: np.ndarray) -> int:
 
 
 def assess(y: np.ndarray, *, sr: int, is_loop: bool) -> Quality:
-    """Check clipping, DC offset, silences, truncated tail, noise floor, sample rate and stereo.
+    """Check clipping, DC offset, silence, truncated tail, noise floor, sample rate and stereo.
 
     Parameters
     ----------
@@ -73,7 +73,9 @@ def assess(y: np.ndarray, *, sr: int, is_loop: bool) -> Quality:
     frame = max(1, sr // 100)
     levels = frame_rms_db(mono, frame=frame)
     audible = np.flatnonzero(levels > SILENCE_DBFS)
-    if audible.size:
+    if not audible.size:
+        flag(f"silent (nothing above {SILENCE_DBFS:.0f} dBFS)", 1.0)
+    else:
         lead = audible[0] * frame / sr
         trail = (levels.size - 1 - audible[-1]) * frame / sr
         if lead > LEAD_SILENCE_S:
