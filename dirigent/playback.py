@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 BLOCK = 512  # frames per output block
 CROSSFADE_S = 0.01
+MAX_SLOTS = 16  # slots sounding at once: a client that names a new slot per launch cannot pile
+# up voices until the audio callback overruns
+FILE_SINK_MAX_S = 600.0  # the file sink keeps this much audio (~100 MB), then logs launches only
 
 
 @dataclass
@@ -68,6 +71,10 @@ class Player:
         if samples.shape[0] != self.channels:
             samples = np.repeat(samples.mean(axis=0, keepdims=True), self.channels, axis=0)
         with self._lock:
+            if slot not in self.voices and len(self.voices) >= MAX_SLOTS:
+                raise ParameterError(
+                    f"{MAX_SLOTS} slots are playing: stop one, or launch into one of them"
+                )
             start = max(start, self.position)
             fade = self.crossfade if self.voices.get(slot) else 0
             for old in self.voices.get(slot, []):
@@ -164,11 +171,21 @@ class FileSink:
         return int(round((t - self.t0) * self.player.sr))
 
     def advance(self, frames: int) -> None:
-        """Render and write ``frames`` more output."""
+        """Render ``frames`` more output; write it while the file holds less than
+        :data:`FILE_SINK_MAX_S` (a daemon left running must not fill the disk)."""
+        room = int(FILE_SINK_MAX_S * self.player.sr) - self._wav.frames
+        if 0 < room <= frames:
+            log.warning(
+                "%s holds %.0f s of playback; later launches are logged only",
+                self.wav_path,
+                FILE_SINK_MAX_S,
+            )
         done = 0
         while done < frames:
             n = min(BLOCK, frames - done)
-            self._wav.write(self.player.render(n).T)
+            block = self.player.render(n)
+            if done < room:
+                self._wav.write(block[:, : room - done].T)
             done += n
         self._log_launches()
 

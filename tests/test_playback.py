@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from dirigent.playback import FileSink, Player, open_output
@@ -120,3 +121,38 @@ def test_a_slow_file_holds_up_no_other_reply(daemon: Any, server: Any, monkeypat
     assert ask(server, "/dirigent/ping")[0][0] == "/dirigent/pong"
     assert time.monotonic() - started < 0.5
     assert later(server)[0][0] == "/dirigent/play/scheduled"
+
+
+def test_slots_are_capped_and_a_sounding_slot_takes_a_new_stem(tmp_path: Path) -> None:
+    from dirigent.errors import ParameterError
+    from dirigent.playback import MAX_SLOTS
+
+    player = Player(sr=SR)
+    for i in range(MAX_SLOTS):
+        player.schedule(click(), start=0, loop=True, slot=f"s{i}")
+    with pytest.raises(ParameterError, match=f"{MAX_SLOTS} slots are playing"):
+        player.schedule(click(), start=0, loop=True, slot="one more")
+    player.schedule(click(), start=100, loop=True, slot="s0")  # replaces what s0 played
+    player.stop("s1")
+    player.render(SR // 10)  # s1 has faded out and is gone
+    player.schedule(click(), start=player.position, loop=False, slot="one more")
+    assert len(player.voices) == MAX_SLOTS
+
+
+def test_the_file_sink_stops_writing_at_its_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("dirigent.playback.FILE_SINK_MAX_S", 1.0)
+    player = Player(sr=SR)
+    sink = FileSink(player, tmp_path, t0=0.0, realtime=False)
+    player.schedule(click(), start=SR // 2, loop=True)
+    sink.advance(SR * 2 // 3)
+    sink.advance(SR * 2)
+    player.schedule(click(), start=player.position + 10, loop=False, slot="late")
+    sink.advance(SR)
+    sink.close()
+    audio, _ = sf.read(tmp_path / "playback.wav", always_2d=True)
+    assert audio.shape[0] == SR  # one second, not 3.7
+    assert np.abs(audio[SR // 2 :, 0]).max() > 0.8  # what played before the limit is there
+    lines = (tmp_path / "playback.launches.jsonl").read_text().splitlines()
+    assert [json.loads(line)["slot"] for line in lines] == ["main", "late"]
