@@ -227,22 +227,31 @@ dirigent.ingest.decode = decode
 """
 
 
-def test_a_file_that_kills_its_worker_is_an_error_not_a_hang(tmp_path: Path) -> None:
-    root = tmp_path / "lib"
-    many_one_shots(root, 40)
-    poison = write(root / "pack0" / "poison.wav", np.full(4410, 0.1), 44100, "PCM_16")
+def ingest_beside(site_code: str, root: Path, tmp_path: Path) -> tuple[dict, str]:
+    """(JSON report, stderr) of `dirigent ingest --workers 2` in a child process in which
+    ``site_code`` runs first (as sitecustomize, in the workers too)."""
     site = tmp_path / "site"
     site.mkdir()
-    (site / "sitecustomize.py").write_text(POISON)
+    (site / "sitecustomize.py").write_text(site_code)
     path = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
     child = dirigent_subprocess(
         *("--db", str(tmp_path / "c.duckdb"), "ingest", str(root), "--json", "--workers", "2"),
         cwd=tmp_path,
         env={"PYTHONPATH": path},
     )
-    out, err = child.communicate(timeout=120)
+    try:
+        out, err = child.communicate(timeout=120)
+    finally:
+        child.kill()
     assert child.returncode == 0, err
-    report = json.loads(out)
+    return json.loads(out), err
+
+
+def test_a_file_that_kills_its_worker_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    root = tmp_path / "lib"
+    many_one_shots(root, 40)
+    poison = write(root / "pack0" / "poison.wav", np.full(4410, 0.1), 44100, "PCM_16")
+    report, _ = ingest_beside(POISON, root, tmp_path)
     assert report["added"] == 40 and report["failed"] == 1
     assert report["errors"] == [{"path": str(poison), "reason": WORKER_DIED}]
 
@@ -312,20 +321,6 @@ dirigent.ingest._init_worker = init_worker
 def test_workers_that_cannot_start_leave_the_ingest_to_this_process(tmp_path: Path) -> None:
     root = tmp_path / "lib"
     many_one_shots(root, 20)
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(NO_WORKERS)
-    path = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
-    child = dirigent_subprocess(
-        *("--db", str(tmp_path / "c.duckdb"), "ingest", str(root), "--json", "--workers", "2"),
-        cwd=tmp_path,
-        env={"PYTHONPATH": path},
-    )
-    try:
-        out, err = child.communicate(timeout=120)
-    finally:
-        child.kill()
-    assert child.returncode == 0, err
-    report = json.loads(out)
+    report, err = ingest_beside(NO_WORKERS, root, tmp_path)
     assert report["added"] == 20 and report["failed"] == 0
     assert "worker processes could not start" in err
