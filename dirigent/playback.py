@@ -24,7 +24,7 @@ BLOCK = 512  # frames per output block
 CROSSFADE_S = 0.01
 MAX_SLOTS = 16  # slots sounding at once: a client that names a new slot per launch cannot pile
 # up voices until the audio callback overruns
-FILE_SINK_MAX_S = 600.0  # the file sink keeps this much audio (~100 MB), then logs launches only
+FILE_SINK_MAX_S = 600.0  # the file sink keeps this much audio (160 MB), then logs launches only
 
 
 @dataclass

@@ -154,9 +154,11 @@ def test_quality_stereo_and_rate_flags(rng: np.random.Generator) -> None:
         (np.stack([y, y]), "identical channels"),
         (np.stack([y, np.zeros_like(y)]), "one silent channel"),
         (np.stack([y, -y * 0.9]), "out of phase"),
+        (np.stack([y, -y]), "out of phase"),
     ]:
         q = assess(stereo, sr=44100, is_loop=False)
         assert any(reason in r for r in q.reasons), q.reasons
+        assert not any(r.startswith("silent") for r in q.reasons), q.reasons  # loud channels
 
 
 # --- the demo kit with its names hidden: the analysis must listen ----------------------------

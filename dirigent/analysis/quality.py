@@ -73,9 +73,9 @@ def assess(y: np.ndarray, *, sr: int, is_loop: bool) -> Quality:
     frame = max(1, sr // 100)
     levels = frame_rms_db(mono, frame=frame)
     audible = np.flatnonzero(levels > SILENCE_DBFS)
-    if not audible.size:
-        flag(f"silent (nothing above {SILENCE_DBFS:.0f} dBFS)", 1.0)
-    else:
+    if np.abs(y).max(initial=0.0) < 10 ** (SILENCE_DBFS / 20):
+        flag(f"silent (peak below {SILENCE_DBFS:.0f} dBFS)", 1.0)
+    if audible.size:
         lead = audible[0] * frame / sr
         trail = (levels.size - 1 - audible[-1]) * frame / sr
         if lead > LEAD_SILENCE_S:
