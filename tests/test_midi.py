@@ -263,3 +263,30 @@ def test_a_port_that_goes_away_is_reopened_when_it_returns(monkeypatch: pytest.M
     plugged["nanoKONTROL2 MIDI 1"] = True  # back
     keeper.check()
     assert keeper.port is not None and keeper.opened == 2
+
+
+class CountingStop:
+    """A stop event that records each wait and is set after ``n`` of them."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.waits = n, []
+
+    def wait(self, timeout: float) -> bool:
+        self.waits.append(timeout)
+        return len(self.waits) > self.n
+
+
+def test_a_keeper_backs_off_only_where_there_is_no_midi(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bridge.midi import ports
+
+    def no_midi() -> list[str]:
+        raise ports.MidiUnavailable("MIDI is not available on this machine (no sequencer)")
+
+    monkeypatch.setattr(ports, "input_names", no_midi)
+    stop = CountingStop(7)
+    PortKeeper("nanoKONTROL2", lambda m: None).run(stop)  # type: ignore[arg-type]
+    assert stop.waits == [2, 4, 8, 16, 32, 60, 60, 60]
+    monkeypatch.setattr(ports, "input_names", lambda: ["Launch Control XL"])
+    stop = CountingStop(4)
+    PortKeeper("nanoKONTROL2", lambda m: None).run(stop)  # type: ignore[arg-type]
+    assert stop.waits == [2, 2, 2, 2, 2]  # MIDI is there: a re-plugged controller is found fast

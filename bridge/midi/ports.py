@@ -15,17 +15,23 @@ log = logging.getLogger(__name__)
 
 VIRTUAL = "virtual"  # midi_input = "virtual": a port named "Dirigent" other software can open
 VIRTUAL_NAME = "Dirigent"
-RETRY_S = 2.0
+RETRY_S = 2.0  # how often an absent port is looked for
+MAX_RETRY_S = 60.0  # on a machine with no MIDI at all, the looks back off to this (each one
+# can print the MIDI system's own complaint to stderr)
+
+
+class MidiUnavailable(ConfigError):
+    """The machine has no MIDI system to ask (no ALSA sequencer, no CoreMIDI)."""
 
 
 def input_names() -> list[str]:
-    """The MIDI inputs this machine has (raises ConfigError where there is no MIDI at all)."""
+    """The MIDI inputs this machine has (raises MidiUnavailable where there is no MIDI)."""
     import mido
 
     try:
         return list(mido.get_input_names())
     except Exception as e:  # rtmidi without ALSA sequencer / CoreMIDI: a SystemError
-        raise ConfigError(f"MIDI is not available on this machine ({e})") from e
+        raise MidiUnavailable(f"MIDI is not available on this machine ({e})") from e
 
 
 def open_input(name: str, callback: Callable[[Any], None]) -> Any:
@@ -58,6 +64,7 @@ class PortKeeper:
         self.name, self.callback = name, callback
         self.port: Any = None
         self.problem: str | None = None
+        self.unavailable = False  # the last look found no MIDI system at all
         self.opened = 0
 
     def check(self) -> None:
@@ -75,17 +82,21 @@ class PortKeeper:
             try:
                 self.port = open_input(self.name, self.callback)
                 self.opened += 1
-                self.problem = None
+                self.problem, self.unavailable = None, False
                 log.info("MIDI input %r open", self.name)
             except ConfigError as e:
                 if str(e) != self.problem:
                     log.warning("%s", e)
                 self.problem = str(e)
+                self.unavailable = isinstance(e, MidiUnavailable)
 
     def run(self, stop: threading.Event) -> None:
-        """Check every :data:`RETRY_S` until ``stop``; then close."""
+        """Check every :data:`RETRY_S` (backing off to :data:`MAX_RETRY_S` while the machine
+        has no MIDI at all) until ``stop``; then close."""
+        wait = RETRY_S
         self.check()
-        while not stop.wait(RETRY_S):
+        while not stop.wait(wait):
             self.check()
+            wait = min(2 * wait, MAX_RETRY_S) if self.unavailable else RETRY_S
         if self.port is not None:
             self.port.close()
