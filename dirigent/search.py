@@ -144,8 +144,9 @@ class Searcher:
 
     def refresh(self) -> str | None:
         """Serve the stored vectors and index when they match the catalog; otherwise embed
-        what is missing (the listen backend re-embeds all: its concepts are percentiles of the
-        library) and rebuild the index. Returns why something was rebuilt, else None."""
+        what is missing and rebuild the index (the listen backend re-embeds all when the
+        library changed too much for its calibration: its concepts are percentiles of the
+        library). Returns why something was rebuilt, else None."""
         name = self.key
         if self.catalog.library_state(name) == self.state:
             return None
@@ -164,16 +165,15 @@ class Searcher:
             _, vectors = self.catalog.vector_matrix(name, ids)
         elif ids.size:
             self.index_dir.mkdir(parents=True, exist_ok=True)
-            descriptors = None
-            if listens:
-                descriptors = self.catalog.descriptor_matrix(ids)
+            todo = ~np.isin(ids, self.catalog.vector_matrix(name, ids)[0])
+            renew = listens and not self._calibration_fits(calibration, ids.size, todo.sum())
+            todo |= renew
+            descriptors = self.catalog.descriptor_matrix(ids[todo]) if listens else None
+            if renew:
                 self.backend.calibrate(descriptors).save(calibration)  # type: ignore[attr-defined]
-                todo = np.ones(ids.size, dtype=bool)
-            else:
-                todo = ~np.isin(ids, self.catalog.vector_matrix(name, ids)[0])
             if todo.any():
                 fresh = self.backend.embed_stems(self._records(table, todo, descriptors))
-                self.catalog.set_vectors(name, ids[todo].tolist(), fresh, replace_all=listens)
+                self.catalog.set_vectors(name, ids[todo].tolist(), fresh, replace_all=renew)
             _, vectors = self.catalog.vector_matrix(name, ids)
             self.index.build(ids, vectors, self.catalog.library_state(name))
         else:
@@ -236,17 +236,25 @@ class Searcher:
     def _records(
         table: dict[str, np.ndarray], rows: np.ndarray, descriptors: np.ndarray | None
     ) -> list[StemRecord]:
+        """Records of the ``rows`` (a mask) of ``table``; ``descriptors`` are those rows'."""
         return [
             StemRecord(
                 int(table["id"][n]),
                 Path(str(table["path"][n])),
-                None if descriptors is None else descriptors[n],
+                None if descriptors is None else descriptors[i],
                 bool(table["is_loop"][n]),
                 str(table["category"][n]) or None,
                 float(table["duration"][n]),
             )
-            for n in np.flatnonzero(rows)
+            for i, n in enumerate(np.flatnonzero(rows))
         ]
+
+    def _calibration_fits(self, path: Path, size: int, new: int) -> bool:
+        """Load the saved calibration if it still stands for the library."""
+        if not path.exists():
+            return False
+        self.backend.load_calibration(path)  # type: ignore[attr-defined]
+        return bool(self.backend.calibration.fits(size, int(new)))  # type: ignore[attr-defined]
 
     # --- the query ---------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 from dirigent import demo_kit
 from dirigent.analysis import analyse
@@ -148,6 +149,58 @@ def test_vectors_of_another_model_are_made_anew(kit, tmp_path: Path) -> None:
         back = Searcher(catalog, ListenEmbedder(), tmp_path / "index")
         assert back.refresh() is not None
         np.testing.assert_allclose(back.vectors, first.vectors, atol=1e-6)
+
+
+def test_a_few_new_stems_are_embedded_on_the_calibration_in_place(
+    kit, tmp_path: Path, rng: np.random.Generator
+) -> None:
+    config = load_config(env={"XDG_CONFIG_HOME": str(tmp_path)})
+    one_shots = kit[0].path.parents[2] / "One Shots"
+    renders = tmp_path / "renders"
+    with Catalog(tmp_path / "c.duckdb") as catalog:
+        ingest([one_shots], catalog, config)
+        first = Searcher(catalog, ListenEmbedder(), tmp_path / "index")
+        first.refresh()
+        calibration = tmp_path / "index" / "listen.calibration.npz"
+        taken = calibration.read_bytes()
+        size = len(first)
+
+        def add(n: int) -> Searcher:
+            for _ in range(n):
+                note = int(rng.integers(30, 50))
+                y = demo_kit.bass_note(sr=44100, rng=rng, note=note, seconds=0.4, cutoff=800)
+                sf.write(renders / f"render_{rng.integers(1 << 30)}.wav", y.T, 44100)
+            ingest([renders], catalog, config)
+            searcher = Searcher(catalog, ListenEmbedder(), tmp_path / "index")
+            assert searcher.refresh() is not None  # a new index
+            return searcher
+
+        renders.mkdir()
+        later = add(max(1, size // 20))  # a few renders: 5 % more stems
+        assert len(later) > size and calibration.read_bytes() == taken
+        np.testing.assert_array_equal(later.vectors[:size], first.vectors)  # not made anew
+        fresh = later.vectors[size:]
+        assert later.backend.categories(fresh).count("bass") >= len(fresh) - 1  # heard, in place
+        grown = add(size // 5)  # the library grew by more than 10 %: calibrated anew
+        assert calibration.read_bytes() != taken
+        assert not np.allclose(grown.vectors[:size], first.vectors)
+
+
+def test_a_calibration_stands_for_its_library_within_a_tenth(
+    tmp_path: Path, rng: np.random.Generator
+) -> None:
+    from dirigent.embed.listen import Calibration
+
+    calibration = Calibration.of(rng.standard_normal((200, len(NAMES))).astype(np.float32))
+    assert calibration.n == 200
+    assert calibration.fits(200, 0) and calibration.fits(220, 20) and calibration.fits(180, 0)
+    assert not calibration.fits(221, 21) and not calibration.fits(179, 0)
+    assert not calibration.fits(200, 21)  # as many gone as came, but a tenth of it is new
+    calibration.save(tmp_path / "c.npz")
+    assert Calibration.load(tmp_path / "c.npz").fits(200, 0)
+    with np.load(tmp_path / "c.npz") as z:  # a file from before the size was kept
+        np.savez(tmp_path / "old.npz", **{k: z[k] for k in ("mean", "scale", "quantiles")})
+    assert not Calibration.load(tmp_path / "old.npz").fits(200, 0)
 
 
 def test_a_sound_heard_as_no_instrument_gives_its_length_to_other(

@@ -34,6 +34,8 @@ NAME_WEIGHT = 0.5  # share of the category a file name decides, where it names o
 QUANTILES = np.linspace(0, 1, 101)
 VECTOR_LAYOUT = 3  # how a sound becomes a vector; 2: "other" carries the model's probability;
 # 3: the detectors' block follows the classifier's
+RECALIBRATE_SHARE = 0.1  # stems added or gone since the calibration before it is taken anew:
+# one new render is embedded on the calibration in place, not the whole library again
 MIN_CATEGORY = 0.2  # a vector leaning less than this to any category has none
 # A category a prompt names also reaches, at this share, the one a producer takes in its place:
 # a drum loop answers "percussion loop" better than a bass loop does.
@@ -77,11 +79,12 @@ DETECTED = len(CATEGORIES) + 1  # where the detectors' block starts
 @dataclass(frozen=True)
 class Calibration:
     """Descriptor mean and spread and the quantiles of every concept's raw score, all taken
-    over one library; ``save``/``load`` keep it beside the index."""
+    over one library of ``n`` sounds; ``save``/``load`` keep it beside the index."""
 
     mean: np.ndarray
     scale: np.ndarray
     quantiles: np.ndarray  # (len(CONCEPTS), len(QUANTILES))
+    n: int = 0  # sounds it was taken over (0: unknown, a file from before it was kept)
 
     @classmethod
     def of(cls, descriptors: np.ndarray) -> Calibration:
@@ -89,17 +92,24 @@ class Calibration:
         mean = descriptors.mean(axis=0)
         scale = descriptors.std(axis=0) + 1e-6
         raw = _raw_concepts((descriptors - mean) / scale)
-        return cls(mean, scale, np.quantile(raw, QUANTILES, axis=0).T)
+        return cls(mean, scale, np.quantile(raw, QUANTILES, axis=0).T, len(descriptors))
+
+    def fits(self, size: int, new: int) -> bool:
+        """Whether it still stands for a library now of ``size`` sounds, ``new`` of them added
+        since: a library that grew, shrank or was renewed by more than
+        :data:`RECALIBRATE_SHARE` is calibrated anew (and all its vectors made anew)."""
+        share = RECALIBRATE_SHARE * self.n
+        return self.n > 0 and abs(size - self.n) <= share and new <= share
 
     def save(self, path: Path) -> None:
         """Write as ``.npz``."""
-        np.savez(path, mean=self.mean, scale=self.scale, quantiles=self.quantiles)
+        np.savez(path, mean=self.mean, scale=self.scale, quantiles=self.quantiles, n=self.n)
 
     @classmethod
     def load(cls, path: Path) -> Calibration:
         """Read what :meth:`save` wrote."""
         with np.load(path) as z:
-            return cls(z["mean"], z["scale"], z["quantiles"])
+            return cls(z["mean"], z["scale"], z["quantiles"], int(z["n"]) if "n" in z else 0)
 
 
 def _raw_concepts(z: np.ndarray) -> np.ndarray:
