@@ -1,6 +1,7 @@
 """Daemon figures: cold start to ready, RSS, OSC round trip (prompt sent -> results/end
-received) at 1k, 10k and 100k synthetic stems next to in-process ranking on the same catalog,
-and a load test: 8 client processes, 1,000 searches/s in total for 30 s."""
+received) at 1k, 10k and 100k synthetic stems next to in-process ranking on the same catalog;
+how soon a new stem (a render) is served, next to embedding the whole library anew; and a load
+test: 8 client processes, 1,000 searches/s in total for 30 s."""
 
 from __future__ import annotations
 
@@ -17,14 +18,18 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import soundfile as sf
 
 from bench_search import synthetic_library
 from bridge.osc.client import OscClient
 from dirigent.catalog import Catalog
+from dirigent.config import load_config
 from dirigent.embed.listen import ListenEmbedder
+from dirigent.ingest import ingest
 from dirigent.search import Searcher
 
 SIZES = (1_000, 10_000, 100_000)
+ANEW_UP_TO = 10_000  # the baseline (the whole library embedded anew) takes ~1 s per 1,000 stems
 N_QUERIES = 2_000
 LOAD_CLIENTS = 8
 LOAD_RATE = 1_000  # searches per second, all clients together
@@ -148,6 +153,28 @@ def in_process(db: Path, n: int) -> np.ndarray:
     return np.array(times)
 
 
+def serve_a_render(db: Path, *, anew: bool) -> tuple[float, float]:
+    """Seconds until a searcher serves the catalog after it gained one stem (a render lands):
+    embedded on the calibration in place; and, with ``anew``, the baseline: the same refresh
+    with the whole library calibrated and embedded again (NaN without)."""
+    folder = db.parent / "renders"
+    folder.mkdir()
+    t = np.arange(22050) / 44100
+    sf.write(folder / "render.wav", 0.5 * np.sin(2 * np.pi * 55 * t) * np.exp(-t / 0.1), 44100)
+    config = load_config(db.parent, env={}, flags={"db": db})
+    backend = ListenEmbedder()
+    seconds = []
+    with Catalog(db) as catalog:
+        ingest([folder], catalog, config)
+        for whole in (False, True)[: 1 + anew]:
+            if whole:
+                (db.parent / "index" / "listen.calibration.npz").unlink()
+            started = time.perf_counter()
+            Searcher(catalog, backend, db.parent / "index").refresh()
+            seconds.append(time.perf_counter() - started)
+    return seconds[0], seconds[1] if anew else float("nan")
+
+
 def load_client(port: int, rate: float, seconds: float, out: mp.Queue) -> None:
     """One paced client: sends at ``rate``/s and matches each results/end to its request
     (the daemon answers a client in order)."""
@@ -219,7 +246,7 @@ def main() -> None:
         f"{'in-process p50':>16}{'p99':>7}"
     )
     with tempfile.TemporaryDirectory() as tmp:
-        dbs = {}
+        dbs, renders = {}, {}
         for n in SIZES:
             folder = Path(tmp) / str(n)
             folder.mkdir()
@@ -232,6 +259,7 @@ def main() -> None:
                 proc.terminate()
                 proc.wait(30)
             base = in_process(dbs[n], N_QUERIES)
+            renders[n] = serve_a_render(dbs[n], anew=n <= ANEW_UP_TO)
             print(
                 f"{n:>8}{cold:>14.2f}{rss:>8.0f}{np.percentile(osc, 50):>9.2f}"
                 f"{np.percentile(osc, 99):>9.2f}{np.percentile(base, 50):>16.2f}"
@@ -240,6 +268,15 @@ def main() -> None:
         print(
             "cold start: from spawning `dirigent serve` to its ready line (Python start-up,\n"
             "imports, catalog, calibration and memory-mapped index); RSS after the round trips."
+        )
+        print("\na render lands (one new stem): seconds until a searcher serves the catalog")
+        print(f"{'stems':>8}{'in place s':>12}{'baseline: all anew s':>22}{'ratio':>8}")
+        for n, (in_place, whole) in renders.items():
+            anew = f"{'-':>22}" if np.isnan(whole) else f"{whole:>22.2f}{whole / in_place:>8.1f}"
+            print(f"{n:>8}{in_place:>12.2f}{anew}")
+        print(
+            "in place: embedded on the library's calibration, index rebuilt; all anew: the whole\n"
+            f"library calibrated and embedded again (run up to {ANEW_UP_TO} stems)."
         )
         load(dbs[max(SIZES)])
 
