@@ -373,7 +373,8 @@ class Daemon:
         return out
 
     def _rendered(self, done: Rendered) -> None:
-        """Catalogue a finished render with its parent (on the log thread), then announce it."""
+        """Catalogue a finished render with its parent (on the log thread), serve it, then
+        announce it: a client may play or search it the moment it hears of it."""
 
         def job(catalog: Catalog) -> None:
             from dirigent.ingest import ingest
@@ -392,6 +393,7 @@ class Daemon:
                 m.layer_stem,
                 self.session,
             )
+            self._reload_if_changed(catalog)
             launch_beat, _ = self.next_bar()
             self.outbox.put(
                 (

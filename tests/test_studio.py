@@ -42,6 +42,8 @@ def test_a_mutation_is_rendered_catalogued_and_announced(server: OscServer, daem
     [(address, (stem, name))] = ask(server, "/dirigent/mutate", loop, "stretch", 1.0, "drive", 0.4)
     assert address == "/dirigent/mutate/queued" and stem == loop and "130bpm" in name
     [(path, new_id, bpm, bars, key, launch)] = wait_ready(server)
+    # announced means served: a client may ask for it at once
+    assert ask(server, "/dirigent/search/like", str(new_id))[-1][0] == "/dirigent/results/end"
     rendered = Path(path)
     assert rendered.parent == daemon.folder and rendered.name.endswith(f"__{name}.wav")
     info = sf.info(rendered)
