@@ -174,6 +174,8 @@ class Searcher:
             if todo.any():
                 fresh = self.backend.embed_stems(self._records(table, todo, descriptors))
                 self.catalog.set_vectors(name, ids[todo].tolist(), fresh, replace_all=renew)
+                if listens and not renew:
+                    self.backend.count_in_place(int(todo.sum()), calibration)  # type: ignore[attr-defined]
             _, vectors = self.catalog.vector_matrix(name, ids)
             self.index.build(ids, vectors, self.catalog.library_state(name))
         else:

@@ -18,7 +18,7 @@ from dirigent.catalog import Catalog
 from dirigent.config import load_config
 from dirigent.embed import classifier
 from dirigent.embed.lexicon import OTHER, understand
-from dirigent.embed.listen import DIMENSIONS, ListenEmbedder
+from dirigent.embed.listen import DIMENSIONS, Calibration, ListenEmbedder
 from dirigent.index import VectorIndex
 from dirigent.ingest import ingest
 from dirigent.search import Constraints, Searcher, _top, parse_prompt
@@ -162,7 +162,7 @@ def test_a_few_new_stems_are_embedded_on_the_calibration_in_place(
         first = Searcher(catalog, ListenEmbedder(), tmp_path / "index")
         first.refresh()
         calibration = tmp_path / "index" / "listen.calibration.npz"
-        taken = calibration.read_bytes()
+        taken = Calibration.load(calibration)
         size = len(first)
 
         def add(n: int) -> Searcher:
@@ -177,27 +177,30 @@ def test_a_few_new_stems_are_embedded_on_the_calibration_in_place(
 
         renders.mkdir()
         later = add(max(1, size // 20))  # a few renders: 5 % more stems
-        assert len(later) > size and calibration.read_bytes() == taken
+        kept = Calibration.load(calibration)
+        np.testing.assert_array_equal(kept.quantiles, taken.quantiles)
+        assert kept.n == size and kept.added == len(later) - size > 0
         np.testing.assert_array_equal(later.vectors[:size], first.vectors)  # not made anew
         fresh = later.vectors[size:]
         assert later.backend.categories(fresh).count("bass") >= len(fresh) - 1  # heard, in place
         grown = add(size // 5)  # the library grew by more than 10 %: calibrated anew
-        assert calibration.read_bytes() != taken
+        anew = Calibration.load(calibration)
+        assert anew.n == len(grown) and anew.added == 0
         assert not np.allclose(grown.vectors[:size], first.vectors)
 
 
 def test_a_calibration_stands_for_its_library_within_a_tenth(
     tmp_path: Path, rng: np.random.Generator
 ) -> None:
-    from dirigent.embed.listen import Calibration
-
     calibration = Calibration.of(rng.standard_normal((200, len(NAMES))).astype(np.float32))
     assert calibration.n == 200
     assert calibration.fits(200, 0) and calibration.fits(220, 20) and calibration.fits(180, 0)
     assert not calibration.fits(221, 21) and not calibration.fits(179, 0)
     assert not calibration.fits(200, 21)  # as many gone as came, but a tenth of it is new
-    calibration.save(tmp_path / "c.npz")
-    assert Calibration.load(tmp_path / "c.npz").fits(200, 0)
+    renewed = replace(calibration, added=15)  # renewed a few at a time: it adds up
+    assert renewed.fits(200, 5) and not renewed.fits(200, 6)
+    renewed.save(tmp_path / "c.npz")
+    assert Calibration.load(tmp_path / "c.npz").added == 15
     with np.load(tmp_path / "c.npz") as z:  # a file from before the size was kept
         np.savez(tmp_path / "old.npz", **{k: z[k] for k in ("mean", "scale", "quantiles")})
     assert not Calibration.load(tmp_path / "old.npz").fits(200, 0)

@@ -10,7 +10,7 @@ Similarity is the cosine of the two."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +85,7 @@ class Calibration:
     scale: np.ndarray
     quantiles: np.ndarray  # (len(CONCEPTS), len(QUANTILES))
     n: int = 0  # sounds it was taken over (0: unknown, a file from before it was kept)
+    added: int = 0  # sounds embedded on it since, in place
 
     @classmethod
     def of(cls, descriptors: np.ndarray) -> Calibration:
@@ -95,21 +96,29 @@ class Calibration:
         return cls(mean, scale, np.quantile(raw, QUANTILES, axis=0).T, len(descriptors))
 
     def fits(self, size: int, new: int) -> bool:
-        """Whether it still stands for a library now of ``size`` sounds, ``new`` of them added
-        since: a library that grew, shrank or was renewed by more than
-        :data:`RECALIBRATE_SHARE` is calibrated anew (and all its vectors made anew)."""
+        """Whether it still stands for a library now of ``size`` sounds with ``new`` more to
+        embed: a library that grew, shrank or was renewed by more than
+        :data:`RECALIBRATE_SHARE` since is calibrated anew (and all its vectors made anew)."""
         share = RECALIBRATE_SHARE * self.n
-        return self.n > 0 and abs(size - self.n) <= share and new <= share
+        return self.n > 0 and abs(size - self.n) <= share and self.added + new <= share
 
     def save(self, path: Path) -> None:
         """Write as ``.npz``."""
-        np.savez(path, mean=self.mean, scale=self.scale, quantiles=self.quantiles, n=self.n)
+        np.savez(
+            path,
+            mean=self.mean,
+            scale=self.scale,
+            quantiles=self.quantiles,
+            n=self.n,
+            added=self.added,
+        )
 
     @classmethod
     def load(cls, path: Path) -> Calibration:
         """Read what :meth:`save` wrote."""
         with np.load(path) as z:
-            return cls(z["mean"], z["scale"], z["quantiles"], int(z["n"]) if "n" in z else 0)
+            counts = [int(z[k]) if k in z else 0 for k in ("n", "added")]
+            return cls(z["mean"], z["scale"], z["quantiles"], *counts)
 
 
 def _raw_concepts(z: np.ndarray) -> np.ndarray:
@@ -151,6 +160,14 @@ class ListenEmbedder:
     def load_calibration(self, path: Path) -> None:
         """Use a calibration saved beside the index."""
         self.calibration = Calibration.load(path)
+
+    def count_in_place(self, count: int, path: Path) -> None:
+        """Count ``count`` sounds embedded on the calibration in place (against the share
+        after which it is taken anew) and save it to ``path``."""
+        if self.calibration is None:
+            raise DirigentError("no calibration to count against")
+        self.calibration = replace(self.calibration, added=self.calibration.added + count)
+        self.calibration.save(path)
 
     def categories(self, vectors: np.ndarray) -> list[str | None]:
         """The category each vector leans to most; None where none stands out (as for a sound
