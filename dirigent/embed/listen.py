@@ -10,7 +10,7 @@ Similarity is the cosine of the two."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -104,14 +104,7 @@ class Calibration:
 
     def save(self, path: Path) -> None:
         """Write as ``.npz``."""
-        np.savez(
-            path,
-            mean=self.mean,
-            scale=self.scale,
-            quantiles=self.quantiles,
-            n=self.n,
-            added=self.added,
-        )
+        np.savez(path, **asdict(self))
 
     @classmethod
     def load(cls, path: Path) -> Calibration:
