@@ -165,18 +165,22 @@ class Searcher:
             _, vectors = self.catalog.vector_matrix(name, ids)
         elif ids.size:
             self.index_dir.mkdir(parents=True, exist_ok=True)
-            todo = ~np.isin(ids, self.catalog.vector_matrix(name, ids)[0])
+            stored_ids, stored = self.catalog.vector_matrix(name, ids)
+            todo = ~np.isin(ids, stored_ids)
             renew = listens and not self._calibration_fits(calibration, ids.size, todo.sum())
             todo |= renew
             descriptors = self.catalog.descriptor_matrix(ids[todo]) if listens else None
             if renew:
                 self.backend.calibrate(descriptors).save(calibration)  # type: ignore[attr-defined]
+            vectors = np.zeros((ids.size, self.backend.dim), dtype=np.float32)
+            if not todo.all():
+                vectors[~todo] = stored  # ids and stored_ids both ascend
             if todo.any():
                 fresh = self.backend.embed_stems(self._records(table, todo, descriptors))
                 self.catalog.set_vectors(name, ids[todo].tolist(), fresh, replace_all=renew)
+                vectors[todo] = fresh
                 if listens and not renew:
                     self.backend.count_in_place(int(todo.sum()), calibration)  # type: ignore[attr-defined]
-            _, vectors = self.catalog.vector_matrix(name, ids)
             self.index.build(ids, vectors, self.catalog.library_state(name))
         else:
             vectors = np.zeros((0, self.backend.dim), dtype=np.float32)
