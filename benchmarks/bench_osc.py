@@ -167,10 +167,11 @@ def serve_a_render(db: Path, *, anew: bool) -> tuple[float, float]:
     with Catalog(db) as catalog:
         ingest([folder], catalog, config)
         for whole in (False, True)[: 1 + anew]:
+            searcher = Searcher(catalog, backend, db.parent / "index")
             if whole:
-                (db.parent / "index" / "listen.calibration.npz").unlink()
+                searcher.calibration_path.unlink()
             started = time.perf_counter()
-            Searcher(catalog, backend, db.parent / "index").refresh()
+            searcher.refresh()
             seconds.append(time.perf_counter() - started)
     return seconds[0], seconds[1] if anew else float("nan")
 

@@ -129,6 +129,7 @@ class Searcher:
         self.key = vectors_key(backend)
         self.index = VectorIndex(index_dir, backend.name, backend.dim)
         self.index_dir = index_dir
+        self.calibration_path = index_dir / f"{backend.name}.calibration.npz"  # listen backend
         # prompts repeat (a set on stage, a patch's buttons): their vectors are kept
         self._embed_text = lru_cache(maxsize=TEXT_CACHE)(backend.embed_text)
         self.use(_empty_table(), np.zeros((0, backend.dim), dtype=np.float32))
@@ -152,7 +153,7 @@ class Searcher:
             return None
         table = self._fill_missing_features(self.catalog.stem_columns())
         ids = table["id"].astype(np.int64)
-        calibration = self.index_dir / f"{self.backend.name}.calibration.npz"
+        calibration = self.calibration_path
         listens = hasattr(self.backend, "calibrate")
         why = self.index.load(self.catalog.library_state(name))
         if why is None and not np.array_equal(self.index.ids, ids):

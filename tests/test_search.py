@@ -161,7 +161,7 @@ def test_a_few_new_stems_are_embedded_on_the_calibration_in_place(
         ingest([one_shots], catalog, config)
         first = Searcher(catalog, ListenEmbedder(), tmp_path / "index")
         first.refresh()
-        calibration = tmp_path / "index" / "listen.calibration.npz"
+        calibration = first.calibration_path
         taken = Calibration.load(calibration)
         size = len(first)
 
