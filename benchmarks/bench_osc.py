@@ -1,6 +1,7 @@
 """Daemon figures: cold start to ready, RSS, OSC round trip (prompt sent -> results/end
 received) at 1k, 10k and 100k synthetic stems next to in-process ranking on the same catalog;
-how soon a new stem (a render) is served, next to embedding the whole library anew; and a load
+how soon a new stem (a render) is served, next to embedding the whole library anew, and a
+burst of 16 with one reload next to a reload per render; and a load
 test: 8 client processes, 1,000 searches/s in total for 30 s."""
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from dirigent.search import Searcher
 
 SIZES = (1_000, 10_000, 100_000)
 ANEW_UP_TO = 10_000  # the baseline (the whole library embedded anew) takes ~1 s per 1,000 stems
+BURST = 16  # renders landing together: /dirigent/variations' most
 N_QUERIES = 2_000
 LOAD_CLIENTS = 8
 LOAD_RATE = 1_000  # searches per second, all clients together
@@ -153,27 +155,42 @@ def in_process(db: Path, n: int) -> np.ndarray:
     return np.array(times)
 
 
-def serve_a_render(db: Path, *, anew: bool) -> tuple[float, float]:
-    """Seconds until a searcher serves the catalog after it gained one stem (a render lands):
-    embedded on the calibration in place; and, with ``anew``, the baseline: the same refresh
-    with the whole library calibrated and embedded again (NaN without)."""
-    folder = db.parent / "renders"
+def write_renders(folder: Path, count: int) -> list[Path]:
+    """``count`` half-second renders, each its own audio (the catalog keys files by content)."""
     folder.mkdir()
     t = np.arange(22050) / 44100
-    sf.write(folder / "render.wav", 0.5 * np.sin(2 * np.pi * 55 * t) * np.exp(-t / 0.1), 44100)
+    paths = []
+    for i in range(count):
+        paths.append(folder / f"render{i:02d}.wav")
+        hz = 55 * 2 ** (i / 12)
+        sf.write(paths[-1], 0.5 * np.sin(2 * np.pi * hz * t) * np.exp(-t / 0.1), 44100)
+    return paths
+
+
+def serve_renders(db: Path, *, anew: bool) -> dict[str, float]:
+    """Seconds until a searcher serves the catalog after renders land (embedded on the
+    calibration in place): one render (``one``); a burst of :data:`BURST` served with one
+    reload, as the daemon serves renders that land together (``burst``), against a reload per
+    render (``burst_one_by_one``); and with ``anew``, one render with the whole library
+    calibrated and embedded again (``anew``, NaN without)."""
     config = load_config(db.parent, env={}, flags={"db": db})
     backend = ListenEmbedder()
-    seconds = []
+
+    def served(roots: list[Path], catalog: Catalog, *, whole: bool = False) -> float:
+        ingest(roots, catalog, config)
+        searcher = Searcher(catalog, backend, db.parent / "index")
+        if whole:
+            searcher.calibration_path.unlink()
+        started = time.perf_counter()
+        searcher.refresh()
+        return time.perf_counter() - started
+
     with Catalog(db) as catalog:
-        ingest([folder], catalog, config)
-        for whole in (False, True)[: 1 + anew]:
-            searcher = Searcher(catalog, backend, db.parent / "index")
-            if whole:
-                searcher.calibration_path.unlink()
-            started = time.perf_counter()
-            searcher.refresh()
-            seconds.append(time.perf_counter() - started)
-    return seconds[0], seconds[1] if anew else float("nan")
+        one = served(write_renders(db.parent / "one", 1), catalog)
+        whole = served([], catalog, whole=True) if anew else float("nan")
+        burst = served(write_renders(db.parent / "burst", BURST), catalog)
+        one_by_one = sum(served([p], catalog) for p in write_renders(db.parent / "each", BURST))
+    return {"one": one, "anew": whole, "burst": burst, "burst_one_by_one": one_by_one}
 
 
 def load_client(port: int, rate: float, seconds: float, out: mp.Queue) -> None:
@@ -260,7 +277,7 @@ def main() -> None:
                 proc.terminate()
                 proc.wait(30)
             base = in_process(dbs[n], N_QUERIES)
-            renders[n] = serve_a_render(dbs[n], anew=n <= ANEW_UP_TO)
+            renders[n] = serve_renders(dbs[n], anew=n <= ANEW_UP_TO)
             print(
                 f"{n:>8}{cold:>14.2f}{rss:>8.0f}{np.percentile(osc, 50):>9.2f}"
                 f"{np.percentile(osc, 99):>9.2f}{np.percentile(base, 50):>16.2f}"
@@ -270,14 +287,26 @@ def main() -> None:
             "cold start: from spawning `dirigent serve` to its ready line (Python start-up,\n"
             "imports, catalog, calibration and memory-mapped index); RSS after the round trips."
         )
-        print("\na render lands (one new stem): seconds until a searcher serves the catalog")
-        print(f"{'stems':>8}{'in place s':>12}{'baseline: all anew s':>22}{'ratio':>8}")
-        for n, (in_place, whole) in renders.items():
-            anew = f"{'-':>22}" if np.isnan(whole) else f"{whole:>22.2f}{whole / in_place:>8.1f}"
-            print(f"{n:>8}{in_place:>12.2f}{anew}")
+        print("\nrenders land: seconds until a searcher serves the catalog with them")
         print(
-            "in place: embedded on the library's calibration, index rebuilt; all anew: the whole\n"
-            f"library calibrated and embedded again (run up to {ANEW_UP_TO} stems)."
+            f"{'stems':>8}{'one render s':>14}{'baseline: all anew s':>22}{'ratio':>8}"
+            f"{f'{BURST} at once s':>15}{'baseline: one by one s':>24}{'ratio':>8}"
+        )
+        for n, r in renders.items():
+            anew = (
+                f"{'-':>22}{'':>8}"
+                if np.isnan(r["anew"])
+                else f"{r['anew']:>22.2f}{r['anew'] / r['one']:>8.1f}"
+            )
+            print(
+                f"{n:>8}{r['one']:>14.2f}{anew}{r['burst']:>15.2f}"
+                f"{r['burst_one_by_one']:>24.2f}{r['burst_one_by_one'] / r['burst']:>8.1f}"
+            )
+        print(
+            "one render: embedded on the library's calibration, index rebuilt; all anew: the\n"
+            f"whole library calibrated and embedded again (run up to {ANEW_UP_TO} stems).\n"
+            f"{BURST} at once: a burst of variations served with one reload, as the daemon serves\n"
+            "renders that land together; one by one: a reload per render."
         )
         load(dbs[max(SIZES)])
 

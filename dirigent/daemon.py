@@ -123,6 +123,7 @@ class Daemon:
         # replies that come later (a render is ready): (client, address, args, also to the
         # clients that listen to every announcement) for the bridge to send
         self.outbox: queue.SimpleQueue[tuple[str, str, tuple[Any, ...], bool]] = queue.SimpleQueue()
+        self._landed: queue.SimpleQueue[Rendered] = queue.SimpleQueue()  # renders to catalogue
         self.folder = (config.db.parent / "sessions" / self.session).absolute()
         self.knobs: dict[str, float] = {}  # the session's mutation knobs (/dirigent/param, MIDI)
         # (stem, seed, client, layer stem) the knobs shape
@@ -373,28 +374,32 @@ class Daemon:
         return out
 
     def _rendered(self, done: Rendered) -> None:
-        """Catalogue a finished render with its parent (on the log thread), serve it, then
-        announce it: a client may play or search it the moment it hears of it."""
+        """Hand a finished render to the log thread, which catalogues it, serves it, then
+        announces it: a client may play or search it the moment it hears of it."""
+        self._landed.put(done)
+        self.log.submit(self._serve_renders)
 
-        def job(catalog: Catalog) -> None:
-            from dirigent.ingest import ingest
-
-            ingest([done.path], catalog, self.config)
-            stem = catalog.stem_at(str(done.path))
-            if stem is None:
-                raise ParameterError(f"the render {done.path} could not be catalogued")
-            m = done.request.mutation
-            catalog.add_mutation(
-                stem["id"],
-                m.stem_id,
-                json.dumps(dict(m.params)),
-                m.seed,
-                m.tempo,
-                m.layer_stem,
-                self.session,
-            )
-            self._reload_if_changed(catalog)
-            launch_beat, _ = self.next_bar()
+    def _serve_renders(self, catalog: Catalog) -> None:
+        """Catalogue every render landed by now with its parent, serve them all with one reload
+        and announce each. A burst of variations costs a reload or two, not one per render (a
+        reload is seconds in a 100k-stem library), and a knob turned on and on is still
+        announced as its renders land."""
+        ready = []
+        while True:
+            try:
+                done = self._landed.get_nowait()
+            except queue.Empty:
+                break
+            try:
+                ready.append((done, self._catalogue(catalog, done)))
+            except Exception as e:  # one bad render must not cost the others
+                log.exception("cataloguing the render %s failed", done.path)
+                self._render_failed(done.request, f"{done.path} could not be catalogued: {e}")
+        if not ready:
+            return
+        self._reload_if_changed(catalog)
+        launch_beat, _ = self.next_bar()
+        for done, stem in ready:
             self.outbox.put(
                 (
                     done.request.client,
@@ -411,7 +416,25 @@ class Daemon:
                 )
             )
 
-        self.log.submit(job)
+    def _catalogue(self, catalog: Catalog, done: Rendered) -> dict[str, Any]:
+        """Ingest a render and record the mutation that made it; its catalog row."""
+        from dirigent.ingest import ingest
+
+        ingest([done.path], catalog, self.config)
+        stem = catalog.stem_at(str(done.path))
+        if stem is None:
+            raise ParameterError(f"the render {done.path} could not be catalogued")
+        m = done.request.mutation
+        catalog.add_mutation(
+            stem["id"],
+            m.stem_id,
+            json.dumps(dict(m.params)),
+            m.seed,
+            m.tempo,
+            m.layer_stem,
+            self.session,
+        )
+        return stem
 
     def _render_failed(self, request: Request, reason: str) -> None:
         self.log.error("/dirigent/mutate", reason, request.client)

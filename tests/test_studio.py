@@ -3,7 +3,10 @@ announced with /dirigent/stem/ready; knob floods coalesce; variations and sugges
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +88,63 @@ def test_variations_are_seeded_and_distinct(server: OscServer, daemon: Any) -> N
     ]
     paths = {args[0] for args in wait_ready(server, 3)}
     assert len(paths) == 3
+
+
+@contextmanager
+def renders_landing_while_the_log_is_busy(daemon: Any, count: int) -> Iterator[None]:
+    """Hold the log thread (as a reload of seconds does in a big library) while ``count``
+    renders land; let it go on leaving the block."""
+    held, release = threading.Event(), threading.Event()
+
+    def busy(_catalog: Catalog) -> None:
+        held.set()
+        release.wait(30)
+
+    daemon.log.submit(busy)
+    assert held.wait(10)
+    renders = daemon.studio.renders
+    try:
+        yield
+        deadline = time.monotonic() + 30
+        while daemon.studio.renders < renders + count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.1)  # the last render's hand-over to the log thread
+    finally:
+        release.set()
+
+
+def test_renders_that_land_together_are_served_with_one_reload(
+    server: OscServer, daemon: Any
+) -> None:
+    hat = stem_of(daemon, "Closed_Hat_01")
+    reloads = daemon.reloads
+    with renders_landing_while_the_log_is_busy(daemon, 3):
+        ask(server, "/dirigent/variations", hat, 3)
+    announced = wait_ready(server, 3)
+    assert daemon.reloads == reloads + 1
+    assert {int(args[1]) for args in announced} <= {int(i) for i in daemon.searcher.ids}
+    assert len({args[0] for args in announced}) == 3
+
+
+def test_a_render_that_cannot_be_catalogued_costs_only_itself(
+    server: OscServer, daemon: Any
+) -> None:
+    hat = stem_of(daemon, "Closed_Hat_01")
+    before = set(daemon.folder.glob("*.wav"))
+    with renders_landing_while_the_log_is_busy(daemon, 2):
+        ask(server, "/dirigent/variations", hat, 2)
+    lost = sorted(set(daemon.folder.glob("*.wav")) - before)[0]
+    lost.unlink()  # gone before the log thread catalogues it
+    replies: list[tuple[str, list[Any]]] = []
+    deadline = time.monotonic() + 30
+    while len(replies) < 2 and time.monotonic() < deadline:
+        replies += decode(server.later())
+        time.sleep(0.02)
+    assert sorted(address for address, _ in replies) == ["/dirigent/error", "/dirigent/stem/ready"]
+    error = next(args for address, args in replies if address == "/dirigent/error")
+    assert error[0] == "/dirigent/mutate" and str(lost) in error[1]
+    ready = next(args for address, args in replies if address == "/dirigent/stem/ready")
+    assert ready[0] != str(lost) and int(ready[1]) in {int(i) for i in daemon.searcher.ids}
 
 
 def test_suggestions_complete_a_kick(server: OscServer, daemon: Any) -> None:
