@@ -155,14 +155,15 @@ def in_process(db: Path, n: int) -> np.ndarray:
     return np.array(times)
 
 
-def write_renders(folder: Path, count: int) -> list[Path]:
-    """``count`` half-second renders, each its own audio (the catalog keys files by content)."""
+def write_renders(folder: Path, notes: range) -> list[Path]:
+    """Half-second renders, one per note (semitones above A1): each its own audio, as the
+    catalog keys files by content (the same audio again would be a duplicate, no new stem)."""
     folder.mkdir()
     t = np.arange(22050) / 44100
     paths = []
-    for i in range(count):
-        paths.append(folder / f"render{i:02d}.wav")
-        hz = 55 * 2 ** (i / 12)
+    for note in notes:
+        paths.append(folder / f"render{note:02d}.wav")
+        hz = 55 * 2 ** (note / 12)
         sf.write(paths[-1], 0.5 * np.sin(2 * np.pi * hz * t) * np.exp(-t / 0.1), 44100)
     return paths
 
@@ -186,10 +187,11 @@ def serve_renders(db: Path, *, anew: bool) -> dict[str, float]:
         return time.perf_counter() - started
 
     with Catalog(db) as catalog:
-        one = served(write_renders(db.parent / "one", 1), catalog)
+        one = served(write_renders(db.parent / "one", range(1)), catalog)
         whole = served([], catalog, whole=True) if anew else float("nan")
-        burst = served(write_renders(db.parent / "burst", BURST), catalog)
-        one_by_one = sum(served([p], catalog) for p in write_renders(db.parent / "each", BURST))
+        burst = served(write_renders(db.parent / "burst", range(1, 1 + BURST)), catalog)
+        each = write_renders(db.parent / "each", range(1 + BURST, 1 + 2 * BURST))
+        one_by_one = sum(served([p], catalog) for p in each)
     return {"one": one, "anew": whole, "burst": burst, "burst_one_by_one": one_by_one}
 
 
