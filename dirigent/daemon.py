@@ -392,9 +392,12 @@ class Daemon:
                 break
             try:
                 ready.append((done, self._catalogue(catalog, done)))
-            except Exception as e:  # one bad render must not cost the others
+            except ParameterError as e:
+                self._render_failed(done.request, str(e))
+            except Exception as e:  # one render must not cost the others
                 log.exception("cataloguing the render %s failed", done.path)
-                self._render_failed(done.request, f"{done.path} could not be catalogued: {e}")
+                reason = f"the render {done.path} could not be catalogued: {type(e).__name__}: {e}"
+                self._render_failed(done.request, reason)
         if not ready:
             return
         self._reload_if_changed(catalog)
@@ -423,7 +426,9 @@ class Daemon:
         ingest([done.path], catalog, self.config)
         stem = catalog.stem_at(str(done.path))
         if stem is None:
-            raise ParameterError(f"the render {done.path} could not be catalogued")
+            raise ParameterError(
+                f"the render {done.path} could not be catalogued (gone or unreadable)"
+            )
         m = done.request.mutation
         catalog.add_mutation(
             stem["id"],

@@ -142,7 +142,10 @@ def test_a_render_that_cannot_be_catalogued_costs_only_itself(
         time.sleep(0.02)
     assert sorted(address for address, _ in replies) == ["/dirigent/error", "/dirigent/stem/ready"]
     error = next(args for address, args in replies if address == "/dirigent/error")
-    assert error[0] == "/dirigent/mutate" and str(lost) in error[1]
+    assert error == [
+        "/dirigent/mutate",
+        f"the render {lost} could not be catalogued (gone or unreadable)",
+    ]
     ready = next(args for address, args in replies if address == "/dirigent/stem/ready")
     assert ready[0] != str(lost) and int(ready[1]) in {int(i) for i in daemon.searcher.ids}
 
