@@ -172,7 +172,7 @@ class Searcher:
             todo |= renew
             descriptors = self.catalog.descriptor_matrix(ids[todo]) if listens else None
             if renew:
-                self.backend.calibrate(descriptors).save(calibration)  # type: ignore[attr-defined]
+                taken = self.backend.calibrate(descriptors)  # type: ignore[attr-defined]
             vectors = np.zeros((ids.size, self.backend.dim), dtype=np.float32)
             if not todo.all():
                 vectors[~todo] = stored  # ids and stored_ids both ascend
@@ -182,6 +182,9 @@ class Searcher:
                 vectors[todo] = fresh
                 if listens and not renew:
                     self.backend.count_in_place(int(todo.sum()), calibration)  # type: ignore[attr-defined]
+            if renew:  # saved once the vectors made on it are: a stop while embedding (a
+                # minute in a 100k-stem library) leaves the old calibration and its vectors
+                taken.save(calibration)
             self.index.build(ids, vectors, self.catalog.library_state(name))
         else:
             vectors = np.zeros((0, self.backend.dim), dtype=np.float32)

@@ -189,6 +189,31 @@ def test_a_few_new_stems_are_embedded_on_the_calibration_in_place(
         assert not np.allclose(grown.vectors[:size], first.vectors)
 
 
+def test_a_stop_while_calibrating_anew_keeps_the_old_calibration_and_its_vectors(
+    kit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = load_config(env={"XDG_CONFIG_HOME": str(tmp_path)})
+    with Catalog(tmp_path / "c.duckdb") as catalog:
+        ingest([kit[0].path.parents[2] / "One Shots"], catalog, config)
+        first = Searcher(catalog, ListenEmbedder(), tmp_path / "index")
+        first.refresh()
+        before = first.calibration_path.read_bytes()
+        ingest([kit[0].path.parents[2] / "Loops"], catalog, config)  # far more than a tenth
+
+        def stopped(*_: object) -> None:
+            raise KeyboardInterrupt  # the daemon stopped mid-way
+
+        monkeypatch.setattr(ListenEmbedder, "embed_stems", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            Searcher(catalog, ListenEmbedder(), tmp_path / "index").refresh()
+        assert first.calibration_path.read_bytes() == before
+        np.testing.assert_array_equal(catalog.vector_matrix(first.key, first.ids)[1], first.vectors)
+        monkeypatch.undo()
+        again = Searcher(catalog, ListenEmbedder(), tmp_path / "index")
+        again.refresh()
+        assert Calibration.load(again.calibration_path).n == len(again) > len(first)
+
+
 def test_a_calibration_stands_for_its_library_within_a_tenth(
     tmp_path: Path, rng: np.random.Generator
 ) -> None:
