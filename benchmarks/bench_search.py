@@ -1,6 +1,7 @@
 """Search figures: relevance of the default backend on Debian's lmms-common samples under
 anonymised file names (next to chance and a file-name-only ranker), category accuracy by ear
-on its drum one-shots, and latency and Annoy recall on a synthetic 100k-stem library (next to
+on its drum one-shots, descriptor prompts (dark below bright, short below long; no LFO shape
+answering "dark"), and latency and Annoy recall on a synthetic 100k-stem library (next to
 brute-force numpy in the same run)."""
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 
+from dirigent.analysis.descriptors import NAMES
 from dirigent.catalog import Catalog
 from dirigent.config import load_config
+from dirigent.embed import listen
 from dirigent.embed.lexicon import CATEGORIES
 from dirigent.embed.listen import ListenEmbedder
 from dirigent.ingest import ingest
@@ -26,6 +30,15 @@ from dirigent.search import Searcher
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".cache" / "debian"
 PROMPTS = {"kick drum": "kick", "snare": "snare", "hi-hat": "hihat", "bass": "bass", "pad": "pad"}
+MONOTONE = (  # (low, high, what the top 10 are compared by)
+    ("dark sound", "bright sound", "centroid"),
+    ("dark kick", "bright kick", "centroid"),
+    ("dark pad", "bright pad", "centroid"),
+    ("short", "long", "duration"),
+    ("short kick", "long kick", "duration"),
+)
+CONCEPT_PROMPTS = ("dark", "deep", "dark sound", "distorted", "warm", "short")
+NO_INSTRUMENT_FOLDERS = ("shapes", "waveforms")
 N_SYNTHETIC = 100_000
 N_QUERIES = 2000
 
@@ -48,7 +61,7 @@ class Corpus:
 
     db: Path
     truth: dict[str, str | None]  # anonymised path -> category of the original path
-    is_drum: dict[str, bool]  # anonymised path -> it came from the drums folder
+    folder: dict[str, str]  # anonymised path -> the top folder of the original ("drums")
 
 
 @dataclass(frozen=True)
@@ -65,7 +78,7 @@ def anonymised_corpus(samples: Path, work: Path) -> Corpus:
     lib = work / "anonymous"
     lib.mkdir()
     truth: dict[str, str | None] = {}
-    is_drum: dict[str, bool] = {}
+    folder: dict[str, str] = {}
     files = sorted(p for p in samples.rglob("*") if p.suffix in (".ogg", ".wav", ".flac"))
     order = np.random.default_rng(0).permutation(len(files))
     for n, i in enumerate(order):
@@ -74,11 +87,11 @@ def anonymised_corpus(samples: Path, work: Path) -> Corpus:
         shutil.copy(source, target)
         rel = source.relative_to(samples)
         truth[str(target)] = table.classify(rel).category
-        is_drum[str(target)] = rel.parts[0] == "drums"
+        folder[str(target)] = rel.parts[0]
     config = load_config(env={"XDG_CONFIG_HOME": str(work / "x")})
     with Catalog(work / "lmms.duckdb") as catalog:
         ingest([lib], catalog, config)
-    return Corpus(work / "lmms.duckdb", truth, is_drum)
+    return Corpus(work / "lmms.duckdb", truth, folder)
 
 
 def warm_searcher(corpus: Corpus, backend: ListenEmbedder, index_dir: Path) -> Searcher:
@@ -108,7 +121,9 @@ def drum_one_shots(corpus: Corpus, searcher: Searcher) -> list[int]:
     return [
         n
         for n, path in enumerate(searcher.paths)
-        if corpus.is_drum[str(path)] and not searcher.is_loop[n] and corpus.truth[str(path)]
+        if corpus.folder[str(path)] == "drums"
+        and not searcher.is_loop[n]
+        and corpus.truth[str(path)]
     ]
 
 
@@ -141,6 +156,54 @@ def relevance(samples: Path, work: Path) -> None:
         f"({round(figures.drum_accuracy * len(drums))} right; majority-class baseline "
         f"{majority:.2f}; the model never saw lmms-common)"
     )
+    descriptor_prompts(corpus, searcher)
+    leaning = no_instruments_answering(corpus, searcher)
+    with patch.object(listen, "NOT_OTHER", 0.0):  # the baseline: prompts that do not lean away
+        fresh = warm_searcher(corpus, ListenEmbedder(), work / "index")  # its own text cache
+        baseline = no_instruments_answering(corpus, fresh)
+    shapes = sum(corpus.folder[str(p)] in NO_INSTRUMENT_FOLDERS for p in searcher.paths)
+    print(
+        f"\nno-instrument files ({shapes} of {len(labels)}: LFO shapes and single-cycle tables in "
+        f"{' and '.join(f'{f}/' for f in NO_INSTRUMENT_FOLDERS)}) in the top 10"
+    )
+    print(f"{'prompt':<12}{'listen':>8}{'baseline: no lean':>19}{'chance':>8}")
+    chance = 10 * shapes / len(labels)
+    for prompt in CONCEPT_PROMPTS:
+        print(f"{prompt:<12}{leaning[prompt]:>8}{baseline[prompt]:>19}{chance:>8.1f}")
+    print("baseline: the same prompts not leaning away from the no-instrument dimension.")
+
+
+def descriptor_prompts(corpus: Corpus, searcher: Searcher) -> None:
+    """Mean spectral centroid of the top 10 for dark / bright prompts, mean length for short /
+    long: descriptor prompts must be monotone."""
+    centroid = NAMES.index("centroid")
+
+    def mean_of(prompt: str, column: str) -> float:
+        results, _, _ = searcher.rank(prompt, top_k=10)
+        if column == "duration":
+            return float(np.mean([r.duration for r in results]))
+        with Catalog(corpus.db) as catalog:
+            ids = np.array(sorted(r.stem_id for r in results))
+            return float(2 ** np.mean(catalog.descriptor_matrix(ids)[:, centroid]))
+
+    print(
+        "\ndescriptor prompts, top 10: spectral centroid (Hz, geometric mean) or length (s, mean)"
+    )
+    for low, high, column in MONOTONE:
+        a, b = mean_of(low, column), mean_of(high, column)
+        print(f"{low:<12}{a:>9.2f}  <  {high:<13}{b:>9.2f}  {'yes' if a < b else 'NO'}")
+
+
+def no_instruments_answering(corpus: Corpus, searcher: Searcher) -> dict[str, int]:
+    """How many of each concept prompt's top 10 are no instrument (lmms-common's LFO shapes and
+    single-cycle tables)."""
+    return {
+        prompt: sum(
+            corpus.folder[r.path] in NO_INSTRUMENT_FOLDERS
+            for r in searcher.rank(prompt, top_k=10)[0]
+        )
+        for prompt in CONCEPT_PROMPTS
+    }
 
 
 def synthetic_library(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

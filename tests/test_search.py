@@ -231,13 +231,18 @@ def test_a_calibration_stands_for_its_library_within_a_tenth(
     assert not Calibration.load(tmp_path / "old.npz").fits(200, 0)
 
 
+def no_instruments(sr: int) -> tuple[np.ndarray, np.ndarray]:
+    """One cycle of a saw, as wavetable packs hold it, and a trance-gate LFO shape."""
+    table = (2 * np.arange(2048) / 2048 - 1) * 0.8
+    step = 1.875 / 16
+    t = np.arange(int(sr * 1.875)) / sr
+    return table, (np.floor(t / step) % 2 == 0) * (1 - np.mod(t, step) / step)
+
+
 def test_a_sound_heard_as_no_instrument_gives_its_length_to_other(
     sr: int, rng: np.random.Generator
 ) -> None:
-    table = (2 * np.arange(2048) / 2048 - 1) * 0.8  # one cycle of a saw, as wavetable packs hold
-    step = 1.875 / 16
-    t = np.arange(int(sr * 1.875)) / sr
-    gate = (np.floor(t / step) % 2 == 0) * (1 - np.mod(t, step) / step)  # a trance-gate LFO
+    table, gate = no_instruments(sr)
     bass = demo_kit.bass_note(sr=sr, rng=rng, note=36, seconds=0.5, cutoff=900, wave="saw")
     backend = ListenEmbedder()
     descriptors = np.vstack(
@@ -249,6 +254,26 @@ def test_a_sound_heard_as_no_instrument_gives_its_length_to_other(
     assert other[0] > 0.5 and other[1] > 0.5 and other[2] < 0.1
     assert backend.categories(vectors) == [None, None, "bass"]
     assert np.argmax(vectors @ backend.embed_text("bass")) == 2
+
+
+def test_a_prompt_asks_for_a_sound_not_a_control_shape(sr: int, rng: np.random.Generator) -> None:
+    sounds = [
+        *no_instruments(sr),  # the darkest, deepest things in the library, and no sound
+        demo_kit.bass_note(sr=sr, rng=rng, note=36, seconds=0.5, cutoff=900, wave="saw"),
+        demo_kit.kick(sr=sr, rng=rng),
+        demo_kit.hat(sr=sr, rng=rng),
+        demo_kit.snare(sr=sr, rng=rng),
+        demo_kit.chord(
+            sr=sr, rng=rng, notes=[45, 52, 57], seconds=4, attack=1, release=1.5, cutoff=1200
+        ),
+    ]
+    backend = ListenEmbedder()
+    descriptors = np.vstack([analyse(np.atleast_2d(y), sr=sr).descriptors for y in sounds])
+    backend.calibrate(descriptors)
+    vectors = backend.vectors(descriptors, np.zeros(len(sounds), dtype=bool), [None] * len(sounds))
+    for prompt in ("dark", "deep", "dark sound", "short"):
+        ranked = np.argsort(-(vectors @ backend.embed_text(prompt)))
+        assert set(ranked[:3].tolist()).isdisjoint({0, 1}), prompt
 
 
 def test_every_vector_is_unit_length(anonymous) -> None:
