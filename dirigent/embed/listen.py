@@ -72,10 +72,10 @@ CONCEPT_RECIPES: dict[str, dict[str, float]] = {
 }
 # No word points at OTHER: it takes up the length of vectors of sounds that are no instrument,
 # so they match nothing much; and every prompt leans away from it by NOT_OTHER (a term weighs
-# 1), as every prompt asks for a sound: an LFO shape or a single-cycle table is the darkest,
-# deepest, shortest thing in a library, and answered "dark" and "deep" before. On lmms-common
-# 0.25 to 0.5 keep those out of the top 10 of every concept prompt at unchanged P@10; 1 costs
-# "kick drum" a hit. The detectors' block repeats the category names.
+# 1), as every prompt asks for a sound, while an LFO shape or a single-cycle table is the
+# darkest, deepest, shortest thing in a library. On lmms-common 0.25 to 0.5 keep those out of
+# the top 10 of concept prompts at unchanged P@10; 1 costs "kick drum" a hit. The detectors'
+# block repeats the category names.
 NOT_OTHER = 0.5
 DIMENSIONS = (*CATEGORIES, OTHER, *CATEGORIES, OTHER, *TYPES, *CONCEPTS)
 DETECTED = len(CATEGORIES) + 1  # where the detectors' block starts
