@@ -17,7 +17,7 @@ from dirigent.analysis.descriptors import NAMES
 from dirigent.catalog import Catalog
 from dirigent.config import load_config
 from dirigent.embed import classifier
-from dirigent.embed.lexicon import OTHER, understand
+from dirigent.embed.lexicon import CATEGORIES, CONCEPTS, OTHER, TYPES, understand
 from dirigent.embed.listen import DIMENSIONS, Calibration, ListenEmbedder
 from dirigent.index import VectorIndex
 from dirigent.ingest import ingest
@@ -49,6 +49,12 @@ from dirigent.search import Constraints, Searcher, _top, parse_prompt
 def test_lexicon(prompt: str, dimensions: list[tuple[str, int]]) -> None:
     terms, _ = understand(prompt)
     assert [(t.dimension, int(t.weight)) for t in terms] == dimensions
+
+
+def test_every_dimension_is_understood_by_its_own_name() -> None:
+    for name in (*CATEGORIES, *CONCEPTS, *TYPES):
+        terms, unknown = understand(name.upper())
+        assert [t.dimension for t in terms][:1] == [name] and not unknown, name
 
 
 @pytest.mark.parametrize(

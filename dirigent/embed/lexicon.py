@@ -260,6 +260,7 @@ EXTRA_CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     "pad": ("flache", "teppich", "atmosphere", "atmosphare", "atmospheric"),
     "vocal": ("stimme", "gesang"),
     "fx": (
+        "fx",  # the path table's two-letter words are file-name shorthand; this one is spoken
         "effekt",
         "effekte",
         "sound effect",
