@@ -425,6 +425,11 @@ def test_cli_search_json(cli, kit) -> None:
     assert rc == 1 and "no stem with id 999999" in err
     rc, out, _ = cli("search", "kick", "--category", "Bogus")
     assert rc == 0 and "no stems match (no stem is a 'bogus'; here: " in out and "kick" in out
+    rc, out, err = cli("search", "dusty kick roll")
+    assert rc == 0 and "not understood: dusty, roll\n" in err and "kick" in out
+    rc, out, err = cli("search", "dusty", "--json")
+    assert rc == 0 and "not understood: dusty (ranked by quality alone)" in err
+    assert json.loads(out)  # the JSON on stdout stays clean
 
 
 def test_reading_commands_start_no_catalog_where_there_is_none(cli, tmp_path: Path) -> None:
