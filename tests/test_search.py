@@ -44,6 +44,8 @@ from dirigent.search import Constraints, Searcher, _top, parse_prompt
         ("dub chord ohne vinyl", [("long", 1), ("synth", 1), ("fx", -1), ("noisy", -1)]),
         ("schranz kick", [("industrial", 1), ("kick", 1)]),
         ("glitch", [("fx", 1)]),
+        ("Klatschen mit Echo", [("clap", 1), ("long", 1)]),
+        ("dunkle Akkorde, Arpeggio", [("dark", 1), ("synth", 1), ("synth", 1)]),
     ],
 )
 def test_lexicon(prompt: str, dimensions: list[tuple[str, int]]) -> None:
