@@ -270,16 +270,20 @@ class Searcher:
 
     def like_vector(self, like: str) -> np.ndarray:
         """Vector of an example: a stem id, a catalogued path, or an audio file on disk."""
-        if like.isdigit() and int(like) in self.row_of:
-            return self.vectors[self.row_of[int(like)]]
-        path = Path(like).expanduser()
-        row = self.row_of_file(path)
+        row = self._example_row(like)
         if row is not None:
             return self.vectors[row]
+        path = Path(like).expanduser()
         if not path.is_file():
             raise ParameterError(f"--like {like!r} is neither a stem id nor an audio file")
         y, sr, _ = decode(path.read_bytes(), path)
         return self.backend.embed_audio(y, sr=sr)
+
+    def _example_row(self, like: str) -> int | None:
+        """The row of an example the catalog holds (a stem id or its file), else None."""
+        if like.isdigit() and int(like) in self.row_of:
+            return self.row_of[int(like)]
+        return self.row_of_file(Path(like))
 
     def row_of_file(self, path: Path) -> int | None:
         """The row of a catalogued file (any spelling of its path), else None."""
@@ -398,9 +402,12 @@ class Searcher:
         else:
             query = None
         mask = self._mask(constraints)
+        # "more like this" answers with other sounds: an example is not its own result
+        examples = {int(self.ids[r]) for x in like if (r := self._example_row(x)) is not None}
+        left_out = skipped | examples
         hits = []
-        for stem_id, score in self._candidates(query, mask, top_k + len(skipped), discover):
-            if stem_id in skipped or (query is not None and score < min_similarity):
+        for stem_id, score in self._candidates(query, mask, top_k + len(left_out), discover):
+            if stem_id in left_out or (query is not None and score < min_similarity):
                 continue
             bonus = DISCOVERY_BONUS if discover and stem_id not in self.returned else 0.0
             hits.append((stem_id, score, score + bonus))
