@@ -268,11 +268,8 @@ class Searcher:
 
     # --- the query ---------------------------------------------------------------------------
 
-    def like_vector(self, like: str) -> np.ndarray:
-        """Vector of an example: a stem id, a catalogued path, or an audio file on disk."""
-        row = self._example_row(like)
-        if row is not None:
-            return self.vectors[row]
+    def _file_vector(self, like: str) -> np.ndarray:
+        """Vector of an example the catalog does not hold: an audio file on disk."""
         path = Path(like).expanduser()
         if not path.is_file():
             raise ParameterError(f"--like {like!r} is neither a stem id nor an audio file")
@@ -377,9 +374,13 @@ class Searcher:
         if category:
             constraints = replace(constraints, category=category.lower())
         query = self.text_weight * self._embed_text(words) if words else None
+        example_rows = [self._example_row(x) for x in like]  # None: a file the catalog lacks
         if like:
-            examples = np.mean([self.like_vector(x) for x in like], axis=0)
-            audio = self.audio_weight * normalise(examples)
+            heard = [
+                self._file_vector(x) if r is None else self.vectors[r]
+                for x, r in zip(like, example_rows, strict=True)
+            ]
+            audio = self.audio_weight * normalise(np.mean(heard, axis=0))
             query = audio if query is None else query + audio
         liked: list[int] = []
         skipped: set[int] = set()
@@ -403,8 +404,7 @@ class Searcher:
             query = None
         mask = self._mask(constraints)
         # "more like this" answers with other sounds: an example is not its own result
-        examples = {int(self.ids[r]) for x in like if (r := self._example_row(x)) is not None}
-        left_out = skipped | examples
+        left_out = skipped | {int(self.ids[r]) for r in example_rows if r is not None}
         hits = []
         for stem_id, score in self._candidates(query, mask, top_k + len(left_out), discover):
             if stem_id in left_out or (query is not None and score < min_similarity):
