@@ -178,20 +178,20 @@ def descriptor_prompts(corpus: Corpus, searcher: Searcher) -> None:
     long: descriptor prompts must be monotone."""
     centroid = NAMES.index("centroid")
 
-    def mean_of(prompt: str, column: str) -> float:
+    def mean_of(prompt: str, column: str, catalog: Catalog) -> float:
         results, _, _ = searcher.rank(prompt, top_k=10)
         if column == "duration":
             return float(np.mean([r.duration for r in results]))
-        with Catalog(corpus.db) as catalog:
-            ids = np.array(sorted(r.stem_id for r in results))
-            return float(2 ** np.mean(catalog.descriptor_matrix(ids)[:, centroid]))
+        ids = np.array(sorted(r.stem_id for r in results))
+        return float(2 ** np.mean(catalog.descriptor_matrix(ids)[:, centroid]))
 
     print(
         "\ndescriptor prompts, top 10: spectral centroid (Hz, geometric mean) or length (s, mean)"
     )
-    for low, high, column in MONOTONE:
-        a, b = mean_of(low, column), mean_of(high, column)
-        print(f"{low:<12}{a:>9.2f}  <  {high:<13}{b:>9.2f}  {'yes' if a < b else 'NO'}")
+    with Catalog(corpus.db, read_only=True) as catalog:
+        for low, high, column in MONOTONE:
+            a, b = mean_of(low, column, catalog), mean_of(high, column, catalog)
+            print(f"{low:<12}{a:>9.2f}  <  {high:<13}{b:>9.2f}  {'yes' if a < b else 'NO'}")
 
 
 def no_instruments_answering(corpus: Corpus, searcher: Searcher) -> dict[str, int]:
