@@ -24,6 +24,7 @@ from dirigent.catalog import Catalog
 from dirigent.config import Config
 from dirigent.embed import load_backend
 from dirigent.embed.base import Embedder
+from dirigent.embed.lexicon import CATEGORIES
 from dirigent.errors import DirigentError, ParameterError
 from dirigent.event_log import EventLog, Query
 from dirigent.mutate import PARAMS, Mutation
@@ -217,6 +218,8 @@ class Daemon:
     ) -> Answer:
         if not 1 <= top_k <= MAX_TOP_K:
             raise ParameterError(f"top_k={top_k} must be in 1..{MAX_TOP_K}")
+        if category and category.lower() not in CATEGORIES:  # a typo would answer nothing
+            raise ParameterError(f"unknown category {category!r} (one of {', '.join(CATEGORIES)})")
         started = time.perf_counter()
         searcher = self.searcher
         results, _, _ = searcher.rank(

@@ -56,6 +56,8 @@ def test_search_replies_one_result_per_hit_then_end(server: OscServer) -> None:
 def test_search_by_category_and_more_like_this(server: OscServer, daemon: Any) -> None:
     replies = ask(server, "/dirigent/search", "dark", 4, "bass")
     assert {args[3] for _, args in replies[:-1]} == {"bass"}
+    capitalised = ask(server, "/dirigent/search", "dark", 4, "Bass")  # as a layout may send it
+    assert [args[4] for _, args in capitalised[:-1]] == [args[4] for _, args in replies[:-1]]
     stem = replies[0][1][4]
     like = ask(server, "/dirigent/search/like", str(stem), 3)
     assert [args[3] for _, args in like[:-1]] == ["bass"] * 3  # sounds like the example
@@ -134,6 +136,12 @@ MALFORMED = [
     ("blob", encode("/dirigent/ping", (b"\x01\x02",)), "/dirigent/ping", "unsupported type tag b"),
     ("top_k range", encode("/dirigent/search", ("kick", 0)), "/dirigent/search", "top_k=0"),
     ("empty prompt", encode("/dirigent/search", ("  ",)), "/dirigent/search", "prompt is empty"),
+    (
+        "unknown category",
+        encode("/dirigent/search", ("kick", 5, "kik")),
+        "/dirigent/search",
+        "unknown category 'kik' (one of kick, snare,",
+    ),
     ("unknown stem", encode("/dirigent/like", (999999,)), "/dirigent/like", "no stem with id"),
     (
         "tempo range",
