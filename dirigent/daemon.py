@@ -32,7 +32,7 @@ from dirigent.mutate.chain import check
 from dirigent.mutate.transforms import resample
 from dirigent.paths import inside
 from dirigent.playback import Sink
-from dirigent.search import MIN_SIMILARITY, Result, Searcher
+from dirigent.search import MIN_SIMILARITY, Constraints, Result, Searcher
 from dirigent.studio import Rendered, Request, Source, Studio
 from dirigent.suggest import suggest
 from dirigent.transport import JUMP_BEATS, TransportClock
@@ -222,7 +222,7 @@ class Daemon:
             raise ParameterError(f"unknown category {category!r} (one of {', '.join(CATEGORIES)})")
         started = time.perf_counter()
         searcher = self.searcher
-        results, _, _ = searcher.rank(
+        results, words, constraints = searcher.rank(
             prompt,
             top_k=top_k,
             category=category or None,
@@ -230,6 +230,12 @@ class Daemon:
             like=like,
             explain=False,
         )
+        if words and constraints == Constraints() and not searcher.understands(words):
+            # the answer would be the library's best sounds, whatever was asked for
+            raise ParameterError(
+                f"no word of {prompt!r} is understood: name a sound (kick, bass, pad ...) "
+                "or how it sounds (dark, punchy, long ...)"
+            )
         latency = (time.perf_counter() - started) * 1000
         params = {"top_k": top_k, "category": category or None, "like": list(like)}
         answer = self._logged(logged_as, params, results, latency, client)

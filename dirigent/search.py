@@ -355,6 +355,11 @@ class Searcher:
             {k: v for k, v in asdict(constraints).items() if v not in (None, False)},
         )
 
+    def understands(self, words: str) -> bool:
+        """Whether the backend reads anything in ``words`` (the listen backend makes words it
+        does not know a vector of zeros; CLAP reads every word)."""
+        return bool(np.any(self._embed_text(words)))
+
     def rank(
         self,
         prompt: str,

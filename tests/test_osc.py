@@ -67,6 +67,14 @@ def test_search_by_category_and_more_like_this(server: OscServer, daemon: Any) -
     assert [args[4] for _, args in by_path] == [args[4] for _, args in like[:-1]]
 
 
+def test_a_prompt_understood_in_part_is_answered(server: OscServer) -> None:
+    for prompt in ("zzyzx kick", "zzyzx loop"):  # a word it knows, or a filter
+        replies = ask(server, "/dirigent/search", prompt, 3)
+        assert replies[-1][0] == "/dirigent/results/end" and replies[-1][1][1] == 3, prompt
+    kicks = ask(server, "/dirigent/search", "zzyzx kick", 3)[:-1]
+    assert {args[3] for _, args in kicks} == {"kick"}
+
+
 def test_like_and_skip_change_the_next_search(server: OscServer) -> None:
     first = [args[4] for _, args in ask(server, "/dirigent/search", "open hat", 5)[:-1]]
     [(address, args)] = ask(server, "/dirigent/skip", first[0])
@@ -136,6 +144,12 @@ MALFORMED = [
     ("blob", encode("/dirigent/ping", (b"\x01\x02",)), "/dirigent/ping", "unsupported type tag b"),
     ("top_k range", encode("/dirigent/search", ("kick", 0)), "/dirigent/search", "top_k=0"),
     ("empty prompt", encode("/dirigent/search", ("  ",)), "/dirigent/search", "prompt is empty"),
+    (
+        "no word understood",
+        encode("/dirigent/search", ("zzyzx qwrtp",)),
+        "/dirigent/search",
+        "no word of 'zzyzx qwrtp' is understood",
+    ),
     (
         "unknown category",
         encode("/dirigent/search", ("kick", 5, "kik")),

@@ -332,7 +332,8 @@ ROUTES: tuple[Route, ...] = (
             f"{PREFIX}/results/end i:query_id i:count f:latency_ms",
         ),
         "Text search; hard constraints in the prompt (130bpm, in A minor, loop, one-shot, "
-        "short) filter.",
+        "short) filter. A prompt of which no word is understood, or an unknown category, is "
+        "answered with /dirigent/error.",
         search,
     ),
     Route(
