@@ -515,7 +515,9 @@ class Daemon:
     ) -> None:
         """:meth:`launch` on the playback thread, so decoding a long file holds up no other
         reply; its answer (``/dirigent/play/scheduled`` or ``/dirigent/error``) comes through
-        the outbox. An unknown stem is refused at once."""
+        the outbox. An unknown stem or loop flag is refused at once."""
+        if loop not in (-1, 0, 1):
+            raise ParameterError(f"loop={loop} must be 1 (loop), 0 (once) or -1 (as the stem is)")
         self._source(stem_id)
 
         def job() -> None:

@@ -157,6 +157,7 @@ MALFORMED = [
         "unknown category 'kik' (one of kick, snare,",
     ),
     ("unknown stem", encode("/dirigent/like", (999999,)), "/dirigent/like", "no stem with id"),
+    ("loop flag", encode("/dirigent/play", (1, 7)), "/dirigent/play", "loop=7 must be 1"),
     (
         "tempo range",
         encode("/dirigent/transport/tempo", (0.5,)),
