@@ -271,6 +271,8 @@ class Searcher:
     def _file_vector(self, like: str) -> np.ndarray:
         """Vector of an example the catalog does not hold: an audio file on disk."""
         path = Path(like).expanduser()
+        if not path.is_file() and like.isdigit():
+            raise ParameterError(f"--like {like}: no stem with id {like} (nor a file of that name)")
         if not path.is_file():
             raise ParameterError(f"--like {like!r} is neither a stem id nor an audio file")
         y, sr, _ = decode(path.read_bytes(), path)

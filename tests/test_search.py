@@ -19,6 +19,7 @@ from dirigent.config import load_config
 from dirigent.embed import classifier
 from dirigent.embed.lexicon import CATEGORIES, CONCEPTS, OTHER, TYPES, understand
 from dirigent.embed.listen import DIMENSIONS, Calibration, ListenEmbedder
+from dirigent.errors import ParameterError
 from dirigent.index import VectorIndex
 from dirigent.ingest import ingest
 from dirigent.search import Constraints, Searcher, _top, parse_prompt
@@ -350,6 +351,14 @@ def test_in_a_minor_takes_one_shots_on_a(anonymous) -> None:
         (f"{note}m", False),
         (f"{note}m", True),
     }
+
+
+def test_an_example_that_is_neither_a_stem_nor_a_file_is_named(anonymous) -> None:
+    searcher, _ = anonymous
+    with pytest.raises(ParameterError, match="no stem with id 99999"):
+        searcher.rank("kick", like=["99999"])
+    with pytest.raises(ParameterError, match="neither a stem id nor an audio file"):
+        searcher.rank("kick", like=["no such file.wav"])
 
 
 def test_like_an_audio_file_outside_the_catalog(anonymous, tmp_path: Path) -> None:
