@@ -217,13 +217,14 @@ def cmd_search(config: Config, args: argparse.Namespace) -> int:
             like=args.like,
             discover=args.discover,
         )
-    if config.backend == "listen":  # its lexicon knows a vocabulary; CLAP reads any word
-        from dirigent.embed.lexicon import understand
-
-        terms, unknown = understand(response.understood)
-        if unknown:
-            alone = "" if terms or args.like else " (ranked by quality alone)"
-            print(f"not understood: {', '.join(unknown)}{alone}", file=sys.stderr)
+    unknown = searcher.backend.unknown_words(response.understood)
+    if unknown:
+        alone = (
+            ""
+            if searcher.understands(response.understood) or args.like
+            else " (ranked by quality alone)"
+        )
+        print(f"not understood: {', '.join(unknown)}{alone}", file=sys.stderr)
     if args.json:
         print(json.dumps([asdict(r) for r in response.results], indent=2))
         return 0

@@ -14,7 +14,7 @@ import queue
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -69,6 +69,7 @@ class Answer:
     query_id: int
     results: list[Result]
     latency_ms: float
+    not_understood: tuple[str, ...] = ()  # words of the prompt the backend did not read
 
 
 def _hold_lock(db: Path) -> IO[str]:
@@ -238,7 +239,10 @@ class Daemon:
             )
         latency = (time.perf_counter() - started) * 1000
         params = {"top_k": top_k, "category": category or None, "like": list(like)}
-        answer = self._logged(logged_as, params, results, latency, client)
+        answer = replace(
+            self._logged(logged_as, params, results, latency, client),
+            not_understood=tuple(searcher.backend.unknown_words(words)),
+        )
         for r in results:
             self.recent[r.stem_id] = (answer.query_id, logged_as)
         searcher.returned.update(r.stem_id for r in results)

@@ -91,7 +91,8 @@ function anything() {
             var r = results[i];
             outlet(1, "append", r.rank + ". " + basename(r.path) + " (" + r.category + ", " + r.score.toFixed(2) + ")");
         }
-        outlet(3, "set", "query " + args[0] + ": " + args[1] + " results in " + args[2].toFixed(2) + " ms");
+        var unread = args.length > 3 && String(args[3]) ? " (not understood: " + args[3] + ")" : "";
+        outlet(3, "set", "query " + args[0] + ": " + args[1] + " results in " + args[2].toFixed(2) + " ms" + unread);
     } else if (address === "/dirigent/stem/ready") {
         outlet(3, "set", "ready: " + basename(String(args[0])) + " (" + args[3] + " bars)");
         loadIntoLive(String(args[0]));

@@ -78,6 +78,7 @@ def test_text_vectors(clap) -> None:
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     np.testing.assert_allclose(vectors[0], vectors[2], atol=1e-6)
     assert not np.allclose(vectors[0], vectors[1])
+    assert clap.unknown_words("dusty zzyzx kick") == []  # its tokenizer reads any word
 
 
 def test_audio_is_resampled_and_windowed(clap, rng: np.random.Generator) -> None:

@@ -49,8 +49,8 @@ def test_search_replies_one_result_per_hit_then_end(server: OscServer) -> None:
     assert ranks == [1, 2, 3, 4, 5]
     assert all(Path(args[1]).is_file() for _, args in replies[:-1])
     assert [args[3] for _, args in replies[:-1]].count("kick") >= 4
-    query_id, count, latency = replies[-1][1]
-    assert count == 5 and query_id > 0 and latency > 0
+    query_id, count, latency, not_understood = replies[-1][1]
+    assert count == 5 and query_id > 0 and latency > 0 and not_understood == ""
 
 
 def test_search_by_category_and_more_like_this(server: OscServer, daemon: Any) -> None:
@@ -67,12 +67,14 @@ def test_search_by_category_and_more_like_this(server: OscServer, daemon: Any) -
     assert [args[4] for _, args in by_path] == [args[4] for _, args in like[:-1]]
 
 
-def test_a_prompt_understood_in_part_is_answered(server: OscServer) -> None:
+def test_a_prompt_understood_in_part_is_answered_and_told_what_was_not(server: OscServer) -> None:
     for prompt in ("zzyzx kick", "zzyzx loop"):  # a word it knows, or a filter
         replies = ask(server, "/dirigent/search", prompt, 3)
         assert replies[-1][0] == "/dirigent/results/end" and replies[-1][1][1] == 3, prompt
-    kicks = ask(server, "/dirigent/search", "zzyzx kick", 3)[:-1]
+    *kicks, (end, args) = ask(server, "/dirigent/search", "zzyzx dusty kick", 3)
     assert {args[3] for _, args in kicks} == {"kick"}
+    assert end == "/dirigent/results/end" and args[3] == "zzyzx dusty"  # named to the client
+    assert ask(server, "/dirigent/search", "dark kick", 3)[-1][1][3] == ""
 
 
 def test_like_and_skip_change_the_next_search(server: OscServer) -> None:

@@ -93,7 +93,12 @@ def _results(answer: Any) -> list[Reply]:
     replies.append(
         (
             f"{PREFIX}/results/end",
-            (answer.query_id, len(answer.results), float(round(answer.latency_ms, 3))),
+            (
+                answer.query_id,
+                len(answer.results),
+                float(round(answer.latency_ms, 3)),
+                " ".join(answer.not_understood),
+            ),
         )
     )
     return replies
@@ -245,7 +250,7 @@ STAGE: tuple[Route, ...] = (
             (PRESS,),
             (
                 f"{PREFIX}/result i:rank s:path f:score s:category i:stem_id (one per hit)",
-                f"{PREFIX}/results/end i:query_id i:count f:latency_ms",
+                f"{PREFIX}/results/end i:query_id i:count f:latency_ms s:not_understood",
                 f"{PREFIX}/stage/row/1..{STAGE_ROWS} s:label (one per row)",
             ),
             f'Stage: search for preset {n} ("{prompt}").',
@@ -329,7 +334,7 @@ ROUTES: tuple[Route, ...] = (
         ),
         (
             f"{PREFIX}/result i:rank s:path f:score s:category i:stem_id (one per hit)",
-            f"{PREFIX}/results/end i:query_id i:count f:latency_ms",
+            f"{PREFIX}/results/end i:query_id i:count f:latency_ms s:not_understood",
         ),
         "Text search; hard constraints in the prompt (130bpm, in A minor, loop, one-shot, "
         "short) filter. A prompt of which no word is understood, or an unknown category, is "
@@ -341,7 +346,7 @@ ROUTES: tuple[Route, ...] = (
         (Arg("s", "example", "a stem id, or an audio file inside the library roots"), TOP_K),
         (
             f"{PREFIX}/result i:rank s:path f:score s:category i:stem_id (one per hit)",
-            f"{PREFIX}/results/end i:query_id i:count f:latency_ms",
+            f"{PREFIX}/results/end i:query_id i:count f:latency_ms s:not_understood",
         ),
         "More like this: stems that sound like the example.",
         more_like,
@@ -380,7 +385,7 @@ ROUTES: tuple[Route, ...] = (
         (STEM, Arg("i", "top_k", "suggestions wanted, 1..100", optional=True, default=8)),
         (
             f"{PREFIX}/result i:rank s:path f:score s:category i:stem_id (one per hit)",
-            f"{PREFIX}/results/end i:query_id i:count f:latency_ms",
+            f"{PREFIX}/results/end i:query_id i:count f:latency_ms s:not_understood",
         ),
         "Stems that complete this one (a bass for a kick, ...), in a compatible key and tempo.",
         suggest,

@@ -49,6 +49,10 @@ class Embedder(Protocol):
         """A few words on why ``item`` matched ``query`` ("" where the space is opaque)."""
         ...
 
+    def unknown_words(self, prompt: str) -> list[str]:
+        """The words of a prompt it does not read ([] where it reads any word)."""
+        ...
+
 
 def normalise(v: np.ndarray) -> np.ndarray:
     """Rows of ``v`` scaled to unit length (zero rows stay zero)."""

@@ -125,6 +125,10 @@ class ClapEmbedder:
         """CLAP's space has no named dimensions: the similarity is the explanation."""
         return f"clap {float(query @ item):.2f}"
 
+    def unknown_words(self, prompt: str) -> list[str]:
+        """None: CLAP's tokenizer reads any word."""
+        return []
+
 
 class LaionCheckpointEmbedder(ClapEmbedder):
     """One of LAION's original ``.pt`` checkpoints (``630k-audioset-best.pt``,

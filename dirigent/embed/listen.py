@@ -274,6 +274,10 @@ class ListenEmbedder:
         """Vector of one prompt."""
         return self.embed_texts([prompt])[0]
 
+    def unknown_words(self, prompt: str) -> list[str]:
+        """The words its lexicon does not know ("dusty" in "dusty kick")."""
+        return understand(prompt)[1]
+
     def explain(self, query: np.ndarray, item: np.ndarray) -> str:
         """The dimensions that carried the match, strongest first ("kick · dark · punchy")."""
         contribution, item = query * item, item.copy()
