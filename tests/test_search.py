@@ -54,6 +54,22 @@ def test_lexicon(prompt: str, dimensions: list[tuple[str, int]]) -> None:
     assert [(t.dimension, int(t.weight)) for t in terms] == dimensions
 
 
+@pytest.mark.parametrize(
+    ("prompt", "dimensions"),
+    [
+        ("808", [("boomy", 1.0), ("kick", 0.5), ("bass", 0.5)]),  # alone: its sub kick / bass
+        ("TR-808 snare", [("boomy", 1.0), ("snare", 1.0)]),  # beside a category: a colour
+        ("punchy 808 Kick", [("punchy", 1.0), ("boomy", 1.0), ("kick", 1.0)]),
+        ("no 808", [("boomy", -1.0), ("kick", -0.5), ("bass", -0.5)]),
+    ],
+)
+def test_a_drum_machine_means_its_sound_alone_and_colours_a_category(
+    prompt: str, dimensions: list[tuple[str, float]]
+) -> None:
+    terms, unknown = understand(prompt)
+    assert [(t.dimension, t.weight) for t in terms] == dimensions and not unknown
+
+
 def test_every_dimension_is_understood_by_its_own_name() -> None:
     for name in (*CATEGORIES, *CONCEPTS, *TYPES):
         terms, unknown = understand(name.upper())
@@ -305,6 +321,12 @@ def test_finds_the_category_by_ear(anonymous, prompt: str, category: str) -> Non
     searcher, truth = anonymous
     results, _, _ = searcher.rank(prompt, top_k=3)
     assert [truth[r.stem_id].category for r in results] == [category] * 3
+
+
+def test_an_808_is_a_kick_or_a_bass(anonymous) -> None:
+    searcher, truth = anonymous
+    results, _, _ = searcher.rank("808", top_k=5)
+    assert {truth[r.stem_id].category for r in results} <= {"kick", "bass"}
 
 
 def test_a_drum_loop_answers_percussion_before_a_bass_loop(anonymous) -> None:

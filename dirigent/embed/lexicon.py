@@ -303,6 +303,12 @@ ALSO_MEANS: dict[str, tuple[str, float]] = {
     "crackle": ("noisy", 1.0),
     "knistern": ("noisy", 1.0),
 }
+# Words that name a sound by the drum machine it comes from. Beside a category word they only
+# colour it ("808 snare": a boomy snare); alone they mean what the machine is known for ("808":
+# the long, boomy sub kick that doubles as a bass).
+MACHINE_WORDS: dict[str, tuple[tuple[str, float], ...]] = {
+    word: (("boomy", 1.0), ("kick", 0.5), ("bass", 0.5)) for word in ("808", "808s", "tr-808")
+}
 NEGATIONS = (
     "not",
     "no",
@@ -412,7 +418,10 @@ def understand(prompt: str) -> tuple[list[Term], list[str]]:
             negate = True
             continue
         dimension = None if word in STOP_WORDS else _lookup(word)
-        if dimension:
+        if word in MACHINE_WORDS:
+            sign = -1.0 if negate else 1.0
+            terms.extend(Term(d, sign * w, word) for d, w in MACHINE_WORDS[word])
+        elif dimension:
             sign = -1.0 if negate else 1.0
             terms.append(Term(dimension, sign, word))
             if word in ALSO_MEANS:
@@ -421,4 +430,6 @@ def understand(prompt: str) -> tuple[list[Term], list[str]]:
         elif word not in STOP_WORDS:
             unknown.append(word)
         negate = False
+    if any(t.dimension in CATEGORIES and t.word not in MACHINE_WORDS for t in terms):
+        terms = [t for t in terms if not (t.word in MACHINE_WORDS and t.dimension in CATEGORIES)]
     return terms, unknown
