@@ -177,6 +177,10 @@ CONCEPT_WORDS: dict[str, tuple[str, ...]] = {
         "driving",
         "groovy",
         "groove",
+        "swing",
+        "swung",
+        "shuffle",
+        "shuffled",
         "treibend",
         "treibende",
         "rollend",
@@ -213,6 +217,7 @@ CONCEPT_WORDS: dict[str, tuple[str, ...]] = {
         "static",
         "lofi",
         "lo-fi",
+        "white noise",
         "rauschen",
         "rauschig",
         "verrauscht",
@@ -227,9 +232,12 @@ CONCEPT_WORDS: dict[str, tuple[str, ...]] = {
         "steigend",
         "aufsteigend",
         "anstieg",
+        "reverse",  # a reversed hit swells into where it struck: "reverse cymbal"
+        "reversed",
+        "ruckwarts",
     ),
-    "fast": ("fast", "busy", "quick", "schnell", "schnelle"),
-    "wide": ("wide", "stereo", "spacious", "breit", "weit", "raumlich"),
+    "fast": ("fast", "busy", "quick", "roll", "rolls", "schnell", "schnelle"),
+    "wide": ("wide", "stereo", "spacious", "lush", "breit", "weit", "raumlich"),
 }
 TYPE_WORDS: dict[str, tuple[str, ...]] = {
     "loop": ("loop", "loops", "schleife", "groove"),
@@ -239,7 +247,7 @@ TYPE_WORDS: dict[str, tuple[str, ...]] = {
 EXTRA_CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     "kick": ("kick drum", "bass drum", "bassdrum", "fusstrommel", "kicks"),
     "snare": ("snare drum", "schnarrtrommel", "kleine trommel", "trommelwirbel"),
-    "clap": ("klatschen", "klatscher", "handklatschen"),
+    "clap": ("klatschen", "klatscher", "handklatschen", "finger snap", "fingerschnippen"),
     "hihat": ("hi-hat", "hi hat", "hi hats", "hi-hats"),
     "cymbal": ("becken",),
     "perc": ("percussive", "perkussion", "schlagwerk"),
@@ -268,6 +276,12 @@ EXTRA_CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
         "sequenz",
         "glocke",
         "glocken",
+        "marimba",
+        "kalimba",
+        "xylophone",
+        "vibraphone",
+        "mallet",
+        "mallets",
     ),
     "pad": ("flache", "teppich", "atmosphere", "atmosphare", "atmospheric"),
     "vocal": ("stimme", "gesang"),
@@ -303,11 +317,18 @@ ALSO_MEANS: dict[str, tuple[str, float]] = {
     "crackle": ("noisy", 1.0),
     "knistern": ("noisy", 1.0),
 }
-# Words that name a sound by the drum machine it comes from. Beside a category word they only
-# colour it ("808 snare": a boomy snare); alone they mean what the machine is known for ("808":
-# the long, boomy sub kick that doubles as a bass).
-MACHINE_WORDS: dict[str, tuple[tuple[str, float], ...]] = {
-    word: (("boomy", 1.0), ("kick", 0.5), ("bass", 0.5)) for word in ("808", "808s", "tr-808")
+# Words that name a sound by the machine or the style it comes from. Beside a category word they
+# only colour it ("808 snare": a boomy snare; "gabber bass": a distorted one); alone they mean
+# the sound they are known for ("808": the long, boomy sub kick that doubles as a bass).
+SIGNATURE_WORDS: dict[str, tuple[tuple[str, float], ...]] = {
+    **dict.fromkeys(("808", "808s", "tr-808"), (("boomy", 1.0), ("kick", 0.5), ("bass", 0.5))),
+    **dict.fromkeys(("909", "tr-909"), (("punchy", 1.0), ("kick", 0.5), ("hihat", 0.5))),
+    **dict.fromkeys(("gabber", "hardcore"), (("distorted", 1.0), ("kick", 1.0))),
+    **dict.fromkeys(("hoover", "hoovers"), (("wide", 1.0), ("synth", 1.0))),
+    **dict.fromkeys(("growl", "growls", "growling"), (("distorted", 1.0), ("bass", 1.0))),
+    **dict.fromkeys(("tribal",), (("rolling", 1.0), ("perc", 1.0))),
+    **dict.fromkeys(("jungle",), (("fast", 1.0), ("drums", 1.0))),
+    **dict.fromkeys(("click", "clicks"), (("short", 1.0), ("perc", 1.0))),
 }
 NEGATIONS = (
     "not",
@@ -418,9 +439,9 @@ def understand(prompt: str) -> tuple[list[Term], list[str]]:
             negate = True
             continue
         dimension = None if word in STOP_WORDS else _lookup(word)
-        if word in MACHINE_WORDS:
+        if word in SIGNATURE_WORDS:
             sign = -1.0 if negate else 1.0
-            terms.extend(Term(d, sign * w, word) for d, w in MACHINE_WORDS[word])
+            terms.extend(Term(d, sign * w, word) for d, w in SIGNATURE_WORDS[word])
         elif dimension:
             sign = -1.0 if negate else 1.0
             terms.append(Term(dimension, sign, word))
@@ -430,6 +451,6 @@ def understand(prompt: str) -> tuple[list[Term], list[str]]:
         elif word not in STOP_WORDS:
             unknown.append(word)
         negate = False
-    if any(t.dimension in CATEGORIES and t.word not in MACHINE_WORDS for t in terms):
-        terms = [t for t in terms if not (t.word in MACHINE_WORDS and t.dimension in CATEGORIES)]
+    if any(t.dimension in CATEGORIES and t.word not in SIGNATURE_WORDS for t in terms):
+        terms = [t for t in terms if not (t.word in SIGNATURE_WORDS and t.dimension in CATEGORIES)]
     return terms, unknown
