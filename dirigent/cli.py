@@ -239,11 +239,8 @@ def cmd_search(config: Config, args: argparse.Namespace) -> int:
             f"{'*' if r.new else ' '} {r.explanation:<28} {_display_path(r.path)}"
         )
     if not response.results:
-        here = sorted({c for c in searcher.category_column if c})
-        unknown = args.category and args.category not in here
         print(
-            "no stems match"
-            + (f" (no stem is a {args.category!r}; here: {', '.join(here)})" if unknown else "")
+            f"no stems match: {searcher.why_none(args.prompt, args.category, args.min_similarity)}"
         )
     return 0
 

@@ -19,6 +19,7 @@ from dirigent.analysis.descriptors import DESCRIPTOR_VERSION
 from dirigent.audio_io import decode
 from dirigent.catalog import Catalog
 from dirigent.embed.base import Embedder, StemRecord, normalise
+from dirigent.embed.lexicon import NEGATIONS
 from dirigent.errors import AudioError, ParameterError
 from dirigent.index import VectorIndex
 from dirigent.path_tags import key_tag
@@ -53,6 +54,10 @@ class Constraints:
     loop: bool | None = None
     short: bool = False
     category: str | None = None
+
+    def active(self) -> dict[str, Any]:
+        """The filters set, by name ("loop": False asks for one-shots)."""
+        return {k: v for k, v in asdict(self).items() if v is not None and (v or k != "short")}
 
 
 def parse_prompt(prompt: str) -> tuple[Constraints, str]:
@@ -354,8 +359,45 @@ class Searcher:
             results,
             round(latency, 3),
             words,
-            {k: v for k, v in asdict(constraints).items() if v not in (None, False)},
+            constraints.active(),
         )
+
+    def why_none(
+        self, prompt: str, category: str | None = None, min_similarity: float = MIN_SIMILARITY
+    ) -> str:
+        """Why a search found nothing: a filter no stem passes (and what the library holds
+        instead), filters no stem passes together, or words nothing is similar enough to."""
+        constraints, words = parse_prompt(prompt)
+        if category:
+            constraints = replace(constraints, category=category.lower())
+        active = constraints.active()
+        for name, value in active.items():
+            if not self._mask(Constraints(**{name: value})).any():  # type: ignore[arg-type]
+                return f"no stem is {_describe(name, value)}{self._held(name)}"
+        both = " and ".join(_describe(name, value) for name, value in active.items())
+        passing = self._mask(constraints)
+        if passing is not None and not passing.any():
+            return f"no stem is {both} at once"
+        hint = ""
+        if set(words.lower().split()) & set(NEGATIONS):
+            hint = "; a prompt that only says what not to find matches nothing: name what to find"
+        among = f" that is {both} ({int(passing.sum())} in all)" if passing is not None else ""
+        return (
+            f"no stem{among} is similar enough to {repr(words) if words else 'the examples'} "
+            f"(similarity >= {min_similarity:g}){hint}"
+        )
+
+    def _held(self, name: str) -> str:
+        """What the library holds instead of a filter's value ("; here: kick, snare")."""
+        if name == "category":
+            here = sorted({str(c) for c in self.category_column if c})
+        elif name == "key":
+            here = sorted({str(k) for k in self.keys if k})
+        elif name == "bpm" and np.isfinite(self.bpm).any():
+            return f"; tempos here: {np.nanmin(self.bpm):.0f} to {np.nanmax(self.bpm):.0f} BPM"
+        else:
+            return ""
+        return f"; here: {', '.join(here)}" if here else ""
 
     def understands(self, words: str) -> bool:
         """Whether the backend reads anything in ``words`` (the listen backend makes words it
@@ -482,6 +524,19 @@ class Searcher:
         """In memory only: later searches for ``prompt`` move toward a liked stem and leave out
         a skipped one."""
         self.feedback_of.setdefault(_key(prompt), []).append((stem_id, action))
+
+
+def _describe(name: str, value: Any) -> str:
+    """A filter in words: "a 'pad'", "in F#m", "at 140 BPM (+-3%)"."""
+    if name == "category":
+        return f"a {value!r}"
+    if name == "key":
+        return f"in {value}"
+    if name == "bpm":
+        return f"at {value:g} BPM (+-{BPM_TOLERANCE:.0%})"
+    if name == "loop":
+        return "a loop" if value else "a one-shot"
+    return f"short (up to {SHORT_S:g} s)"
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:

@@ -386,6 +386,24 @@ def test_in_a_minor_takes_one_shots_on_a(anonymous) -> None:
     }
 
 
+def test_an_empty_answer_says_why(anonymous) -> None:
+    searcher, _ = anonymous
+    tempo = round(float(np.nanmax(searcher.bpm)))
+    cases = [
+        ("kick at 400 bpm", None, "no stem is at 400 BPM (+-3%); tempos here: "),
+        ("kick", "bogus", "no stem is a 'bogus'; here: bass, "),
+        (
+            f"one-shot at {tempo} bpm",
+            None,
+            f"no stem is at {tempo} BPM (+-3%) and a one-shot at once",
+        ),
+        ("no kick", None, "a prompt that only says what not to find matches nothing"),
+    ]
+    for prompt, category, why in cases:
+        results, _, _ = searcher.rank(prompt, category=category)
+        assert results == [] and why in searcher.why_none(prompt, category), prompt
+
+
 def test_an_example_that_is_neither_a_stem_nor_a_file_is_named(anonymous) -> None:
     searcher, _ = anonymous
     with pytest.raises(ParameterError, match="no stem with id 99999"):
@@ -468,7 +486,7 @@ def test_cli_search_json(cli, kit) -> None:
     rc, _, err = cli("feedback", "999999", "like")
     assert rc == 1 and "no stem with id 999999" in err
     rc, out, _ = cli("search", "kick", "--category", "Bogus")
-    assert rc == 0 and "no stems match (no stem is a 'bogus'; here: " in out and "kick" in out
+    assert rc == 0 and "no stems match: no stem is a 'bogus'; here: " in out and "kick" in out
     rc, out, err = cli("search", "dusty kick zzyzx")
     assert rc == 0 and "not understood: dusty, zzyzx\n" in err and "kick" in out
     rc, out, err = cli("search", "dusty", "--json")
