@@ -70,6 +70,7 @@ class Answer:
     results: list[Result]
     latency_ms: float
     not_understood: tuple[str, ...] = ()  # words of the prompt the backend did not read
+    why_none: str = ""  # why a search found nothing ("no stem is in F#m; here: ...")
 
 
 def _hold_lock(db: Path) -> IO[str]:
@@ -242,6 +243,7 @@ class Daemon:
         answer = replace(
             self._logged(logged_as, params, results, latency, client),
             not_understood=tuple(searcher.backend.unknown_words(words)),
+            why_none="" if results else searcher.why_none(prompt, category or None, MIN_SIMILARITY),
         )
         for r in results:
             self.recent[r.stem_id] = (answer.query_id, logged_as)

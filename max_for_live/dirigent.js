@@ -92,7 +92,8 @@ function anything() {
             outlet(1, "append", r.rank + ". " + basename(r.path) + " (" + r.category + ", " + r.score.toFixed(2) + ")");
         }
         var unread = args.length > 3 && String(args[3]) ? " (not understood: " + args[3] + ")" : "";
-        outlet(3, "set", "query " + args[0] + ": " + args[1] + " results in " + args[2].toFixed(2) + " ms" + unread);
+        var why = args.length > 4 && String(args[4]) ? ": " + args[4] : "";
+        outlet(3, "set", "query " + args[0] + ": " + args[1] + " results in " + args[2].toFixed(2) + " ms" + unread + why);
     } else if (address === "/dirigent/stem/ready") {
         outlet(3, "set", "ready: " + basename(String(args[0])) + " (" + args[3] + " bars)");
         loadIntoLive(String(args[0]));

@@ -49,8 +49,14 @@ def test_search_replies_one_result_per_hit_then_end(server: OscServer) -> None:
     assert ranks == [1, 2, 3, 4, 5]
     assert all(Path(args[1]).is_file() for _, args in replies[:-1])
     assert [args[3] for _, args in replies[:-1]].count("kick") >= 4
-    query_id, count, latency, not_understood = replies[-1][1]
-    assert count == 5 and query_id > 0 and latency > 0 and not_understood == ""
+    query_id, count, latency, not_understood, why_none = replies[-1][1]
+    assert count == 5 and query_id > 0 and latency > 0 and not_understood == why_none == ""
+
+
+def test_a_search_with_no_hit_says_why(server: OscServer) -> None:
+    [(end, args)] = ask(server, "/dirigent/search", "kick at 400 bpm", 3)
+    assert end == "/dirigent/results/end" and args[1] == 0
+    assert args[4].startswith("no stem is at 400 BPM (+-3%); tempos here: ")
 
 
 def test_search_by_category_and_more_like_this(server: OscServer, daemon: Any) -> None:

@@ -98,6 +98,7 @@ def _results(answer: Any) -> list[Reply]:
                 len(answer.results),
                 float(round(answer.latency_ms, 3)),
                 " ".join(answer.not_understood),
+                answer.why_none,
             ),
         )
     )
@@ -250,7 +251,7 @@ STAGE: tuple[Route, ...] = (
             (PRESS,),
             (
                 f"{PREFIX}/result i:rank s:path f:score s:category i:stem_id (one per hit)",
-                f"{PREFIX}/results/end i:query_id i:count f:latency_ms s:not_understood",
+                f"{PREFIX}/results/end i:query_id i:count f:latency_ms s:not_understood s:why_none",
                 f"{PREFIX}/stage/row/1..{STAGE_ROWS} s:label (one per row)",
             ),
             f'Stage: search for preset {n} ("{prompt}").',
@@ -334,11 +335,11 @@ ROUTES: tuple[Route, ...] = (
         ),
         (
             f"{PREFIX}/result i:rank s:path f:score s:category i:stem_id (one per hit)",
-            f"{PREFIX}/results/end i:query_id i:count f:latency_ms s:not_understood",
+            f"{PREFIX}/results/end i:query_id i:count f:latency_ms s:not_understood s:why_none",
         ),
         "Text search; hard constraints in the prompt (130bpm, in A minor, loop, one-shot, "
         "short) filter. A prompt of which no word is understood, or an unknown category, is "
-        "answered with /dirigent/error.",
+        "answered with /dirigent/error; an answer with no hit says why in why_none.",
         search,
     ),
     Route(
@@ -346,7 +347,7 @@ ROUTES: tuple[Route, ...] = (
         (Arg("s", "example", "a stem id, or an audio file inside the library roots"), TOP_K),
         (
             f"{PREFIX}/result i:rank s:path f:score s:category i:stem_id (one per hit)",
-            f"{PREFIX}/results/end i:query_id i:count f:latency_ms s:not_understood",
+            f"{PREFIX}/results/end i:query_id i:count f:latency_ms s:not_understood s:why_none",
         ),
         "More like this: stems that sound like the example.",
         more_like,
@@ -385,7 +386,7 @@ ROUTES: tuple[Route, ...] = (
         (STEM, Arg("i", "top_k", "suggestions wanted, 1..100", optional=True, default=8)),
         (
             f"{PREFIX}/result i:rank s:path f:score s:category i:stem_id (one per hit)",
-            f"{PREFIX}/results/end i:query_id i:count f:latency_ms s:not_understood",
+            f"{PREFIX}/results/end i:query_id i:count f:latency_ms s:not_understood s:why_none",
         ),
         "Stems that complete this one (a bass for a kick, ...), in a compatible key and tempo.",
         suggest,
