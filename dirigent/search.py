@@ -19,7 +19,7 @@ from dirigent.analysis.descriptors import DESCRIPTOR_VERSION
 from dirigent.audio_io import decode
 from dirigent.catalog import Catalog
 from dirigent.embed.base import Embedder, StemRecord, normalise
-from dirigent.embed.lexicon import NEGATIONS
+from dirigent.embed.lexicon import understand
 from dirigent.errors import AudioError, ParameterError
 from dirigent.index import VectorIndex
 from dirigent.path_tags import key_tag
@@ -378,8 +378,9 @@ class Searcher:
         passing = self._mask(constraints)
         if passing is not None and not passing.any():
             return f"no stem is {both} at once"
+        terms = understand(words)[0]
         hint = ""
-        if set(words.lower().split()) & set(NEGATIONS):
+        if terms and all(t.weight < 0 for t in terms):
             hint = "; a prompt that only says what not to find matches nothing: name what to find"
         among = f" that is {both} ({int(passing.sum())} in all)" if passing is not None else ""
         return (

@@ -244,16 +244,16 @@ def knob(name: str) -> Callable[..., list[Reply]]:
 
 
 PRESS = Arg("f", "press", "1 pressed, 0 released (buttons send both)")
+RESULTS = (  # the replies of every search: one per hit, then the end
+    f"{PREFIX}/result i:rank s:path f:score s:category i:stem_id (one per hit)",
+    f"{PREFIX}/results/end i:query_id i:count f:latency_ms s:not_understood s:why_none",
+)
 STAGE: tuple[Route, ...] = (
     *(
         Route(
             f"{PREFIX}/stage/preset/{n}",
             (PRESS,),
-            (
-                f"{PREFIX}/result i:rank s:path f:score s:category i:stem_id (one per hit)",
-                f"{PREFIX}/results/end i:query_id i:count f:latency_ms s:not_understood s:why_none",
-                f"{PREFIX}/stage/row/1..{STAGE_ROWS} s:label (one per row)",
-            ),
+            (*RESULTS, f"{PREFIX}/stage/row/1..{STAGE_ROWS} s:label (one per row)"),
             f'Stage: search for preset {n} ("{prompt}").',
             stage_preset(n),
         )
@@ -333,10 +333,7 @@ ROUTES: tuple[Route, ...] = (
             TOP_K,
             Arg("s", "category", "only this category (kick, bass, ...)", True, ""),
         ),
-        (
-            f"{PREFIX}/result i:rank s:path f:score s:category i:stem_id (one per hit)",
-            f"{PREFIX}/results/end i:query_id i:count f:latency_ms s:not_understood s:why_none",
-        ),
+        RESULTS,
         "Text search; hard constraints in the prompt (130bpm, in A minor, loop, one-shot, "
         "short) filter. A prompt of which no word is understood, or an unknown category, is "
         "answered with /dirigent/error; an answer with no hit says why in why_none.",
@@ -345,10 +342,7 @@ ROUTES: tuple[Route, ...] = (
     Route(
         f"{PREFIX}/search/like",
         (Arg("s", "example", "a stem id, or an audio file inside the library roots"), TOP_K),
-        (
-            f"{PREFIX}/result i:rank s:path f:score s:category i:stem_id (one per hit)",
-            f"{PREFIX}/results/end i:query_id i:count f:latency_ms s:not_understood s:why_none",
-        ),
+        RESULTS,
         "More like this: stems that sound like the example.",
         more_like,
     ),
@@ -384,10 +378,7 @@ ROUTES: tuple[Route, ...] = (
     Route(
         f"{PREFIX}/suggest",
         (STEM, Arg("i", "top_k", "suggestions wanted, 1..100", optional=True, default=8)),
-        (
-            f"{PREFIX}/result i:rank s:path f:score s:category i:stem_id (one per hit)",
-            f"{PREFIX}/results/end i:query_id i:count f:latency_ms s:not_understood s:why_none",
-        ),
+        RESULTS,
         "Stems that complete this one (a bass for a kick, ...), in a compatible key and tempo.",
         suggest,
     ),
