@@ -16,6 +16,7 @@ import numpy as np
 
 from dirigent.analysis import analyse
 from dirigent.analysis.descriptors import DESCRIPTOR_VERSION
+from dirigent.analysis.tonality import relative_key
 from dirigent.audio_io import decode
 from dirigent.catalog import Catalog
 from dirigent.embed.base import Embedder, StemRecord, normalise
@@ -302,10 +303,13 @@ class Searcher:
             with np.errstate(invalid="ignore"):
                 mask &= np.abs(self.bpm - c.bpm) <= BPM_TOLERANCE * c.bpm
         if c.key is not None:
-            # a one-shot's key without "m" is the root note of a single pitch: "in A minor"
+            # the relative key holds the same notes ("in A minor" takes a loop in C); a
+            # one-shot's key without "m" is the root note of a single pitch: "in A minor"
             # takes a bass hit on A, as "in A" does
             tonic = c.key.removesuffix("m")
-            mask &= (self.keys == c.key) | (~self.is_loop & (self.keys == tonic))
+            mask &= np.isin(self.keys, [c.key, relative_key(c.key) or c.key]) | (
+                ~self.is_loop & (self.keys == tonic)
+            )
         if c.loop is not None:
             mask &= self.is_loop == c.loop
         if c.short:
@@ -532,7 +536,7 @@ def _describe(name: str, value: Any) -> str:
     if name == "category":
         return f"a {value!r}"
     if name == "key":
-        return f"in {value}"
+        return f"in {value} (or {relative_key(value)})"
     if name == "bpm":
         return f"at {value:g} BPM (+-{BPM_TOLERANCE:.0%})"
     if name == "loop":

@@ -9,6 +9,7 @@ from dirigent import demo_kit
 from dirigent.analysis import analyse
 from dirigent.analysis.descriptors import BAND_NAMES, NAMES
 from dirigent.analysis.quality import assess
+from dirigent.analysis.tonality import relative_key
 from dirigent.audio_io import decode
 
 
@@ -177,3 +178,21 @@ def test_demo_kit_by_ear(kit: list[demo_kit.KitFile]) -> None:
     assert loops_right / len(kit) >= 0.95
     assert bpm_right / len(with_bpm) >= 0.9
     assert key_right / len(with_key) >= 0.75
+
+
+@pytest.mark.parametrize(
+    ("key", "relative"),
+    [
+        ("Am", "C"),
+        ("C", "Am"),
+        ("F#m", "A"),
+        ("A#m", "C#"),
+        ("D#", "Cm"),
+        ("B", "G#m"),
+        ("H", None),
+    ],
+)
+def test_relative_key_holds_the_same_notes(key: str, relative: str | None) -> None:
+    assert relative_key(key) == relative
+    if relative:
+        assert relative_key(relative) == key

@@ -14,6 +14,7 @@ import soundfile as sf
 from dirigent import demo_kit
 from dirigent.analysis import analyse
 from dirigent.analysis.descriptors import NAMES
+from dirigent.analysis.tonality import relative_key
 from dirigent.catalog import Catalog
 from dirigent.config import load_config
 from dirigent.embed import classifier
@@ -379,11 +380,24 @@ def test_in_a_minor_takes_one_shots_on_a(anonymous) -> None:
     results, _, constraints = searcher.rank(f"in {note} minor", top_k=100)
     assert constraints.key == f"{note}m"
     found = {(r.key, r.is_loop) for r in results}
+    relative = relative_key(f"{note}m")  # the same notes: "in A minor" takes C major
     assert (note, False) in found and found <= {
         (note, False),
         (f"{note}m", False),
         (f"{note}m", True),
+        (relative, False),
+        (relative, True),
     }
+
+
+def test_a_key_takes_its_relative_key(anonymous) -> None:
+    searcher, _ = anonymous
+    loop_keys = searcher.keys[searcher.is_loop]
+    minor = next(str(k) for k in loop_keys if str(k).endswith("m"))
+    major = relative_key(minor)
+    results, _, _ = searcher.rank(f"loop in {major} major", top_k=100)
+    assert minor in {r.key for r in results}  # the same notes
+    assert {r.key for r in results} <= {major, minor}
 
 
 def test_an_empty_answer_says_why(anonymous) -> None:

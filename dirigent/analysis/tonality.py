@@ -73,6 +73,17 @@ def spectral_flatness(spec: Spectrogram) -> float:
     return float(np.median(flat))
 
 
+def relative_key(key: str) -> str | None:
+    """The key with the same notes in the other mode ("Am" -> "C", "A" -> "F#m"); None for a
+    name that is no key."""
+    minor = key.endswith("m")
+    root = key.removesuffix("m")
+    if root not in PITCH_CLASSES:
+        return None
+    pitch = PITCH_CLASSES.index(root)
+    return PITCH_CLASSES[(pitch + 3) % 12] if minor else f"{PITCH_CLASSES[(pitch + 9) % 12]}m"
+
+
 def estimate_key(y: np.ndarray, *, sr: int, spec: Spectrogram) -> tuple[str | None, float]:
     """Key of mono ``y`` and the confidence of that answer (0..1).
 
