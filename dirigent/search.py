@@ -20,7 +20,7 @@ from dirigent.analysis.tonality import relative_key
 from dirigent.audio_io import decode
 from dirigent.catalog import Catalog
 from dirigent.embed.base import Embedder, StemRecord, normalise
-from dirigent.embed.lexicon import understand
+from dirigent.embed.lexicon import TONAL, understand
 from dirigent.errors import AudioError, ParameterError
 from dirigent.index import VectorIndex
 from dirigent.path_tags import key_tag
@@ -304,11 +304,15 @@ class Searcher:
                 mask &= np.abs(self.bpm - c.bpm) <= BPM_TOLERANCE * c.bpm
         if c.key is not None:
             # the relative key holds the same notes ("in A minor" takes a loop in C); a
-            # one-shot's key without "m" is the root note of a single pitch: "in A minor"
-            # takes a bass hit on A, as "in A" does
-            tonic = c.key.removesuffix("m")
-            mask &= np.isin(self.keys, [c.key, relative_key(c.key) or c.key]) | (
-                ~self.is_loop & (self.keys == tonic)
+            # one-shot's key without "m" is the root note of a single pitch, not a key: "in A
+            # minor" takes a bass hit on A, as "in A" does, not one on C; a drum without a
+            # key fits any key
+            tonic, relative = c.key.removesuffix("m"), relative_key(c.key)
+            mask &= (
+                (self.keys == c.key)
+                | ((self.keys == relative) & (self.is_loop | str(relative).endswith("m")))
+                | (~self.is_loop & (self.keys == tonic))
+                | ((self.keys == "") & ~np.isin(self.category_column, list(TONAL)))
             )
         if c.loop is not None:
             mask &= self.is_loop == c.loop
@@ -536,7 +540,7 @@ def _describe(name: str, value: Any) -> str:
     if name == "category":
         return f"a {value!r}"
     if name == "key":
-        return f"in {value} (or {relative_key(value)})"
+        return f"in {value}"
     if name == "bpm":
         return f"at {value:g} BPM (+-{BPM_TOLERANCE:.0%})"
     if name == "loop":

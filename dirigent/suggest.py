@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from dirigent.analysis.tonality import PITCH_CLASSES
+from dirigent.embed.lexicon import TONAL
 
 # what each category calls for, most wanted first
 COMPLEMENTS: dict[str, tuple[str, ...]] = {
@@ -24,7 +25,6 @@ COMPLEMENTS: dict[str, tuple[str, ...]] = {
     "vocal": ("kick", "bass", "pad"),
 }
 DEFAULT = ("kick", "bass", "hihat", "synth")
-TONAL = frozenset({"bass", "synth", "pad", "vocal"})  # keys matter between these only
 TEMPO_TOLERANCE = 0.03
 
 

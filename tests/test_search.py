@@ -18,7 +18,7 @@ from dirigent.analysis.tonality import relative_key
 from dirigent.catalog import Catalog
 from dirigent.config import load_config
 from dirigent.embed import classifier
-from dirigent.embed.lexicon import CATEGORIES, CONCEPTS, OTHER, TYPES, understand
+from dirigent.embed.lexicon import CATEGORIES, CONCEPTS, OTHER, TONAL, TYPES, understand
 from dirigent.embed.listen import DIMENSIONS, Calibration, ListenEmbedder
 from dirigent.errors import ParameterError
 from dirigent.index import VectorIndex
@@ -379,25 +379,34 @@ def test_in_a_minor_takes_one_shots_on_a(anonymous) -> None:
     note = next(k for k in sorted(notes) if k and not k.endswith("m"))
     results, _, constraints = searcher.rank(f"in {note} minor", top_k=100)
     assert constraints.key == f"{note}m"
-    found = {(r.key, r.is_loop) for r in results}
     relative = relative_key(f"{note}m")  # the same notes: "in A minor" takes C major
-    assert (note, False) in found and found <= {
+    keyed = {(r.key, r.is_loop) for r in results if r.key}
+    assert (note, False) in keyed and keyed <= {
         (note, False),
         (f"{note}m", False),
         (f"{note}m", True),
-        (relative, False),
-        (relative, True),
+        (relative, True),  # a one-shot "C" is a note, not the key of C major
     }
+    # a stem without a key passes only where keys do not matter: drums, hits, noise
+    assert not {r.category for r in results if not r.key} & TONAL
 
 
-def test_a_key_takes_its_relative_key(anonymous) -> None:
+def test_a_key_takes_its_relative_key_and_drums_without_a_key(anonymous) -> None:
     searcher, _ = anonymous
     loop_keys = searcher.keys[searcher.is_loop]
     minor = next(str(k) for k in loop_keys if str(k).endswith("m"))
     major = relative_key(minor)
     results, _, _ = searcher.rank(f"loop in {major} major", top_k=100)
     assert minor in {r.key for r in results}  # the same notes
-    assert {r.key for r in results} <= {major, minor}
+    assert {r.key for r in results} <= {major, minor, None}
+    unpitched = {
+        int(i)
+        for i, k, loop, c in zip(
+            searcher.ids, searcher.keys, searcher.is_loop, searcher.category_column, strict=True
+        )
+        if loop and not k and c not in TONAL
+    }
+    assert unpitched and unpitched <= {r.stem_id for r in results}  # fit any key
 
 
 def test_an_empty_answer_says_why(anonymous) -> None:

@@ -24,6 +24,8 @@ CATEGORIES = (
     "fx",
     "drums",
 )
+# Categories whose key matters: a drum, a hit or a noise without a key fits any key.
+TONAL = frozenset({"bass", "synth", "pad", "vocal"})
 # The classifier's class for material that is no instrument (single-cycle waveforms, clicks):
 # its probability takes up a dimension of its own that no word points at.
 OTHER = "other"
