@@ -294,8 +294,9 @@ class Searcher:
         """The row of a catalogued file (any spelling of its path), else None."""
         return self.row_of_path.get(str(path.expanduser().resolve()))
 
-    def _mask(self, c: Constraints) -> np.ndarray | None:
-        """Rows that pass the hard filters; None when nothing is filtered."""
+    def _mask(self, c: Constraints, words: str = "") -> np.ndarray | None:
+        """Rows that pass the hard filters; None when nothing is filtered. ``words``, the rest
+        of the prompt, says whether a key filter asks for a tonal sound."""
         if c == Constraints():
             return None
         mask = np.ones(self.ids.size, dtype=bool)
@@ -305,15 +306,16 @@ class Searcher:
         if c.key is not None:
             # the relative key holds the same notes ("in A minor" takes a loop in C); a
             # one-shot's key without "m" is the root note of a single pitch, not a key: "in A
-            # minor" takes a bass hit on A, as "in A" does, not one on C; a drum without a
-            # key fits any key
+            # minor" takes a bass hit on A, as "in A" does, not one on C
             tonic, relative = c.key.removesuffix("m"), relative_key(c.key)
-            mask &= (
+            in_key = (
                 (self.keys == c.key)
                 | ((self.keys == relative) & (self.is_loop | str(relative).endswith("m")))
                 | (~self.is_loop & (self.keys == tonic))
-                | ((self.keys == "") & ~np.isin(self.category_column, list(TONAL)))
             )
+            if not _asks_tonal(c, words):  # "percussion loop in A minor": drums fit any key
+                in_key |= (self.keys == "") & ~np.isin(self.category_column, list(TONAL))
+            mask &= in_key
         if c.loop is not None:
             mask &= self.is_loop == c.loop
         if c.short:
@@ -380,10 +382,11 @@ class Searcher:
             constraints = replace(constraints, category=category.lower())
         active = constraints.active()
         for name, value in active.items():
-            if not self._mask(Constraints(**{name: value})).any():  # type: ignore[arg-type]
+            alone = Constraints(**{name: value})  # type: ignore[arg-type]
+            if not self._mask(alone, words).any():  # type: ignore[union-attr]
                 return f"no stem is {_describe(name, value)}{self._held(name)}"
         both = " and ".join(_describe(name, value) for name, value in active.items())
-        passing = self._mask(constraints)
+        passing = self._mask(constraints, words)
         if passing is not None and not passing.any():
             return f"no stem is {both} at once"
         terms = understand(words)[0]
@@ -460,7 +463,7 @@ class Searcher:
             query = normalise(query)
         else:
             query = None
-        mask = self._mask(constraints)
+        mask = self._mask(constraints, words)
         # "more like this" answers with other sounds: an example is not its own result
         left_out = skipped | {int(self.ids[r]) for r in example_rows if r is not None}
         hits = []
@@ -533,6 +536,13 @@ class Searcher:
         """In memory only: later searches for ``prompt`` move toward a liked stem and leave out
         a skipped one."""
         self.feedback_of.setdefault(_key(prompt), []).append((stem_id, action))
+
+
+def _asks_tonal(c: Constraints, words: str) -> bool:
+    """Whether a search asks for a sound whose key matters (a bass, a pad ...)."""
+    return c.category in TONAL or any(
+        t.weight > 0 and t.dimension in TONAL for t in understand(words)[0]
+    )
 
 
 def _describe(name: str, value: Any) -> str:

@@ -407,6 +407,8 @@ def test_a_key_takes_its_relative_key_and_drums_without_a_key(anonymous) -> None
         if loop and not k and c not in TONAL
     }
     assert unpitched and unpitched <= {r.stem_id for r in results}  # fit any key
+    bass, _, _ = searcher.rank(f"bass loop in {major} major", top_k=100)
+    assert bass and all(r.key for r in bass)  # a bass asked for in a key: no drum fits
 
 
 def test_an_empty_answer_says_why(anonymous) -> None:
