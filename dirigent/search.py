@@ -20,7 +20,7 @@ from dirigent.analysis.tonality import relative_key
 from dirigent.audio_io import decode
 from dirigent.catalog import Catalog
 from dirigent.embed.base import Embedder, StemRecord, normalise
-from dirigent.embed.lexicon import TONAL, understand
+from dirigent.embed.lexicon import CATEGORIES, TONAL, understand
 from dirigent.errors import AudioError, ParameterError
 from dirigent.index import VectorIndex
 from dirigent.path_tags import key_tag
@@ -55,15 +55,17 @@ class Constraints:
     loop: bool | None = None
     short: bool = False
     category: str | None = None
+    exclude: tuple[str, ...] = ()  # categories the prompt says no to ("no kick")
 
     def active(self) -> dict[str, Any]:
         """The filters set, by name ("loop": False asks for one-shots)."""
-        return {k: v for k, v in asdict(self).items() if v is not None and (v or k != "short")}
+        return {k: v for k, v in asdict(self).items() if v is not None and (v or k == "loop")}
 
 
 def parse_prompt(prompt: str) -> tuple[Constraints, str]:
-    """Hard constraints in a prompt ("130bpm", "in A minor", "one-shot", "loop", "short") and
-    the words left to embed (type and length words stay: they also describe the sound)."""
+    """Hard constraints in a prompt ("130bpm", "in A minor", "one-shot", "loop", "short", "no
+    kick") and the words left to embed (type, length and negated words stay: they also
+    describe the sound)."""
     bpm = None
     if m := _BPM.search(prompt):
         bpm = float(m.group(1))
@@ -78,7 +80,14 @@ def parse_prompt(prompt: str) -> tuple[Constraints, str]:
         prompt = prompt[: m.start()] + prompt[m.end() :]
     loop = False if _ONE_SHOT.search(prompt) else True if _LOOP.search(prompt) else None
     short = bool(_SHORT.search(prompt)) and loop is not True
-    return Constraints(bpm, key, loop, short), " ".join(prompt.split())
+    exclude = tuple(
+        dict.fromkeys(
+            t.dimension
+            for t in understand(prompt)[0]
+            if t.weight <= -1 and t.dimension in CATEGORIES
+        )
+    )
+    return Constraints(bpm, key, loop, short, exclude=exclude), " ".join(prompt.split())
 
 
 @dataclass
@@ -322,6 +331,8 @@ class Searcher:
             mask &= self.duration <= SHORT_S
         if c.category is not None:
             mask &= self.category_column == c.category
+        if c.exclude:
+            mask &= ~np.isin(self.category_column, list(c.exclude))
         return mask
 
     def search(
@@ -389,14 +400,10 @@ class Searcher:
         passing = self._mask(constraints, words)
         if passing is not None and not passing.any():
             return f"no stem is {both} at once"
-        terms = understand(words)[0]
-        hint = ""
-        if terms and all(t.weight < 0 for t in terms):
-            hint = "; a prompt that only says what not to find matches nothing: name what to find"
         among = f" that is {both} ({int(passing.sum())} in all)" if passing is not None else ""
         return (
             f"no stem{among} is similar enough to {repr(words) if words else 'the examples'} "
-            f"(similarity >= {min_similarity:g}){hint}"
+            f"(similarity >= {min_similarity:g})"
         )
 
     def _held(self, name: str) -> str:
@@ -466,9 +473,13 @@ class Searcher:
         mask = self._mask(constraints, words)
         # "more like this" answers with other sounds: an example is not its own result
         left_out = skipped | {int(self.ids[r]) for r in example_rows if r is not None}
+        # a prompt that only says no ("no kick", "not distorted") shares nothing with what it
+        # wants: its best are the least like what it refuses, whatever their score
+        terms = understand(words)[0] if words and not like else []
+        floor = -np.inf if terms and all(t.weight < 0 for t in terms) else min_similarity
         hits = []
         for stem_id, score in self._candidates(query, mask, top_k + len(left_out), discover):
-            if stem_id in left_out or (query is not None and score < min_similarity):
+            if stem_id in left_out or (query is not None and score < floor):
                 continue
             bonus = DISCOVERY_BONUS if discover and stem_id not in self.returned else 0.0
             hits.append((stem_id, score, score + bonus))
@@ -555,6 +566,8 @@ def _describe(name: str, value: Any) -> str:
         return f"at {value:g} BPM (+-{BPM_TOLERANCE:.0%})"
     if name == "loop":
         return "a loop" if value else "a one-shot"
+    if name == "exclude":
+        return f"other than {' or '.join(value)}"
     return f"short (up to {SHORT_S:g} s)"
 
 

@@ -335,7 +335,7 @@ ROUTES: tuple[Route, ...] = (
         ),
         RESULTS,
         "Text search; hard constraints in the prompt (130bpm, in A minor, loop, one-shot, "
-        "short) filter. A prompt of which no word is understood, or an unknown category, is "
+        "short, no kick) filter. A prompt of which no word is understood, or an unknown category, is "
         "answered with /dirigent/error; an answer with no hit says why in why_none.",
         search,
     ),
