@@ -335,8 +335,8 @@ ROUTES: tuple[Route, ...] = (
         ),
         RESULTS,
         "Text search; hard constraints in the prompt (130bpm, in A minor, loop, one-shot, "
-        "short, no kick) filter. A prompt of which no word is understood, or an unknown category, is "
-        "answered with /dirigent/error; an answer with no hit says why in why_none.",
+        "short, no kick) filter. A prompt of which no word is understood, or an unknown "
+        "category, is answered with /dirigent/error; an answer with no hit says why in why_none.",
         search,
     ),
     Route(
