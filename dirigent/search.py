@@ -475,7 +475,7 @@ class Searcher:
         left_out = skipped | {int(self.ids[r]) for r in example_rows if r is not None}
         # a prompt that only says no ("no kick", "not distorted") shares nothing with what it
         # wants: its best are the least like what it refuses, whatever their score
-        terms = understand(words)[0] if words and not like else []
+        terms = understand(words)[0] if words and not like else ()
         floor = -np.inf if terms and all(t.weight < 0 for t in terms) else min_similarity
         hits = []
         for stem_id, score in self._candidates(query, mask, top_k + len(left_out), discover):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from dirigent.path_tags import CATEGORY_WORDS
 
@@ -423,7 +424,8 @@ def _lookup(word: str) -> str | None:
     return None
 
 
-def understand(prompt: str) -> tuple[list[Term], list[str]]:
+@lru_cache(maxsize=4096)  # a query reads its prompt's words more than once; prompts repeat
+def understand(prompt: str) -> tuple[tuple[Term, ...], tuple[str, ...]]:
     """Terms a prompt names and the words it did not understand.
 
     >>> [t.dimension for t in understand("dark hypnotic kick, not distorted")[0]]
@@ -455,4 +457,4 @@ def understand(prompt: str) -> tuple[list[Term], list[str]]:
         negate = False
     if any(t.dimension in CATEGORIES and t.word not in SIGNATURE_WORDS for t in terms):
         terms = [t for t in terms if not (t.word in SIGNATURE_WORDS and t.dimension in CATEGORIES)]
-    return terms, unknown
+    return tuple(terms), tuple(unknown)

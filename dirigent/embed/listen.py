@@ -276,7 +276,7 @@ class ListenEmbedder:
 
     def unknown_words(self, prompt: str) -> list[str]:
         """The words its lexicon does not know ("dusty" in "dusty kick")."""
-        return understand(prompt)[1]
+        return list(understand(prompt)[1])
 
     def explain(self, query: np.ndarray, item: np.ndarray) -> str:
         """The dimensions that carried the match, strongest first ("kick · dark · punchy")."""
