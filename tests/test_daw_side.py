@@ -47,6 +47,15 @@ def test_the_stage_page_searches_selects_likes_and_launches(daemon: Any, server:
     assert address == "/dirigent/error" and "unknown address" in why
 
 
+def test_a_stage_preset_with_no_hit_says_why_on_its_first_row() -> None:
+    from bridge.osc.table import _labels
+    from dirigent.daemon import Answer
+
+    why = "no stem is in Gm and a loop at once"
+    rows = _labels(Answer(1, [], 0.2, why_none=why))
+    assert [args for _, args in rows] == [(why,)] + [("",)] * 7
+
+
 def test_install_ableton_plans_installs_and_is_idempotent(cli: Any, tmp_path: Path) -> None:
     dest = tmp_path / "User Library"
     rc, out, _ = cli("install-ableton", "--dry-run", "--dest", str(dest))

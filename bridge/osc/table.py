@@ -196,8 +196,10 @@ def reply_port(ctx: Context, port: int) -> list[Reply]:
 
 
 def _labels(answer: Any) -> list[Reply]:
-    """A stage page's result rows: one label per row (empty rows cleared)."""
+    """A stage page's result rows: one label per row (empty rows cleared); with no hit, the
+    first row says why."""
     names = [f"{r.rank}. {r.path.rsplit('/', 1)[-1]}" for r in answer.results]
+    names = names or [answer.why_none]
     names += [""] * (STAGE_ROWS - len(names))
     return [(f"{PREFIX}/stage/row/{n}", (text,)) for n, text in enumerate(names, 1)]
 
