@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dirigent.analysis.tonality import PITCH_CLASSES
+from dirigent.analysis.tonality import pitch_and_mode
 from dirigent.embed.lexicon import TONAL
 
 # what each category calls for, most wanted first
@@ -28,14 +28,6 @@ DEFAULT = ("kick", "bass", "hihat", "synth")
 TEMPO_TOLERANCE = 0.03
 
 
-def _pitch_and_mode(key: str) -> tuple[int, bool] | None:
-    minor = key.endswith("m")
-    root = key[:-1] if minor else key
-    if root not in PITCH_CLASSES:
-        return None
-    return PITCH_CLASSES.index(root), minor
-
-
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10)
 
@@ -51,7 +43,7 @@ def compatible_keys(
     holds it, and any two notes fit some key."""
     if not a or not b:
         return True
-    pa, pb = _pitch_and_mode(a), _pitch_and_mode(b)
+    pa, pb = pitch_and_mode(a), pitch_and_mode(b)
     if pa is None or pb is None:
         return True
     (ra, minor_a), (rb, minor_b) = pa, pb

@@ -73,14 +73,23 @@ def spectral_flatness(spec: Spectrogram) -> float:
     return float(np.median(flat))
 
 
-def relative_key(key: str) -> str | None:
-    """The key with the same notes in the other mode ("Am" -> "C", "A" -> "F#m"); None for a
+def pitch_and_mode(key: str) -> tuple[int, bool] | None:
+    """Pitch class (0 = C) and whether minor of a key name ("F#m" -> (6, True)); None for a
     name that is no key."""
     minor = key.endswith("m")
     root = key.removesuffix("m")
     if root not in PITCH_CLASSES:
         return None
-    pitch = PITCH_CLASSES.index(root)
+    return PITCH_CLASSES.index(root), minor
+
+
+def relative_key(key: str) -> str | None:
+    """The key with the same notes in the other mode ("Am" -> "C", "A" -> "F#m"); None for a
+    name that is no key."""
+    parsed = pitch_and_mode(key)
+    if parsed is None:
+        return None
+    pitch, minor = parsed
     return PITCH_CLASSES[(pitch + 3) % 12] if minor else f"{PITCH_CLASSES[(pitch + 9) % 12]}m"
 
 
