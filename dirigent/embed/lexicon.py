@@ -443,11 +443,10 @@ def understand(prompt: str) -> tuple[tuple[Term, ...], tuple[str, ...]]:
             negate = True
             continue
         dimension = None if word in STOP_WORDS else _lookup(word)
+        sign = -1.0 if negate else 1.0
         if word in SIGNATURE_WORDS:
-            sign = -1.0 if negate else 1.0
             terms.extend(Term(d, sign * w, word) for d, w in SIGNATURE_WORDS[word])
         elif dimension:
-            sign = -1.0 if negate else 1.0
             terms.append(Term(dimension, sign, word))
             if word in ALSO_MEANS:
                 concept, weight = ALSO_MEANS[word]
