@@ -388,9 +388,7 @@ class Searcher:
     ) -> str:
         """Why a search found nothing: a filter no stem passes (and what the library holds
         instead), filters no stem passes together, or words nothing is similar enough to."""
-        constraints, words = parse_prompt(prompt)
-        if category:
-            constraints = replace(constraints, category=category.lower())
+        constraints, words = _constraints(prompt, category)
         active = constraints.active()
         for name, value in active.items():
             alone = Constraints(**{name: value})  # type: ignore[arg-type]
@@ -438,9 +436,7 @@ class Searcher:
         ``explain=False`` leaves the explanations out (the OSC replies carry none)."""
         if not 1 <= top_k <= 1000:
             raise ParameterError(f"top_k={top_k} must be in 1..1000")
-        constraints, words = parse_prompt(prompt)
-        if category:
-            constraints = replace(constraints, category=category.lower())
+        constraints, words = _constraints(prompt, category)
         query = self.text_weight * self._embed_text(words) if words else None
         example_rows = [self._example_row(x) for x in like]  # None: a file the catalog lacks
         if like:
@@ -547,6 +543,14 @@ class Searcher:
         """In memory only: later searches for ``prompt`` move toward a liked stem and leave out
         a skipped one."""
         self.feedback_of.setdefault(_key(prompt), []).append((stem_id, action))
+
+
+def _constraints(prompt: str, category: str | None) -> tuple[Constraints, str]:
+    """The prompt's constraints with the category option added, and the words to embed."""
+    constraints, words = parse_prompt(prompt)
+    if category:
+        constraints = replace(constraints, category=category.lower())
+    return constraints, words
 
 
 def _asks_tonal(c: Constraints, words: str) -> bool:
