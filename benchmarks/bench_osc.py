@@ -1,12 +1,14 @@
 """Daemon figures: cold start to ready, RSS, OSC round trip (prompt sent -> results/end
 received) at 1k, 10k and 100k synthetic stems next to in-process ranking on the same catalog;
 how soon a new stem (a render) is served, next to embedding the whole library anew, and a
-burst of 16 with one reload next to a reload per render; and a load
-test: 8 client processes, 1,000 searches/s in total for 30 s."""
+burst of 16 with one reload next to a reload per render; CPU while idle; and a load test:
+8 client processes, 1,000 searches/s in total for 30 s, next to the daemon's capacity (the
+most searches/s it answers when clients wait for nothing) measured in the same run."""
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import select
 import socket
 import struct
@@ -36,6 +38,9 @@ N_QUERIES = 2_000
 LOAD_CLIENTS = 8
 LOAD_RATE = 1_000  # searches per second, all clients together
 LOAD_SECONDS = 30
+CAPACITY_SECONDS = 10
+CAPACITY_WINDOW = 4  # searches each client keeps in flight while the capacity is measured
+IDLE_SECONDS = 5
 END = b"/dirigent/results/end\x00\x00\x00"  # address, padded; then ",iif\x00\x00\x00\x00"
 PROMPTS = (
     "dark hypnotic techno kick with industrial texture",
@@ -121,6 +126,19 @@ def start(db: Path) -> tuple[subprocess.Popen[str], int, float]:
         proc.kill()
         raise RuntimeError(f"the daemon did not start: {line!r}")
     return proc, port, time.perf_counter() - started
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) that process ``pid`` has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def idle_cpu_percent(pid: int, seconds: float = IDLE_SECONDS) -> float:
+    """Share of one core that process ``pid`` uses while no client asks anything."""
+    before = cpu_s(pid)
+    time.sleep(seconds)
+    return 100 * (cpu_s(pid) - before) / seconds
 
 
 def rss_mb(pid: int) -> float:
@@ -223,8 +241,41 @@ def load_client(port: int, rate: float, seconds: float, out: mp.Queue) -> None:
     client.close()
 
 
+def closed_loop_client(port: int, seconds: float, out: mp.Queue) -> None:
+    """Keeps :data:`CAPACITY_WINDOW` searches in flight, sending the next as each is answered;
+    puts how many were answered."""
+    client = OscClient(port=port)
+    for n in range(CAPACITY_WINDOW):
+        client.send("/dirigent/search", f"{PROMPTS[n % len(PROMPTS)]} {n % 97}", 10)
+    n, answered, deadline = CAPACITY_WINDOW, 0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        if select.select([client.sock], [], [], 0.5)[0] and END in client.sock.recv(65535):
+            answered += 1
+            client.send("/dirigent/search", f"{PROMPTS[n % len(PROMPTS)]} {n % 97}", 10)
+            n += 1
+    out.put(answered)
+    client.close()
+
+
+def capacity(port: int) -> float:
+    """Searches per second the daemon answers when :data:`LOAD_CLIENTS` clients keep it busy."""
+    queue: mp.Queue = mp.Queue()
+    workers = [
+        mp.Process(target=closed_loop_client, args=(port, CAPACITY_SECONDS, queue))
+        for _ in range(LOAD_CLIENTS)
+    ]
+    for w in workers:
+        w.start()
+    answered = sum(queue.get() for _ in workers)
+    for w in workers:
+        w.join()
+    return answered / CAPACITY_SECONDS
+
+
 def load(db: Path) -> None:
     proc, port, _ = start(db)
+    most = capacity(port)
+    time.sleep(2.0)  # what the capacity clients left in flight is answered and logged
     queue: mp.Queue = mp.Queue()
     workers = [
         mp.Process(target=load_client, args=(port, LOAD_RATE / LOAD_CLIENTS, LOAD_SECONDS, queue))
@@ -251,10 +302,19 @@ def load(db: Path) -> None:
         f"\nload: {LOAD_CLIENTS} client processes, {sent / LOAD_SECONDS:.0f} searches/s for "
         f"{LOAD_SECONDS} s at {db.parent.name} stems"
     )
-    print(f"{'sent':>8}{'answered':>10}{'lost':>6}{'p50 ms':>9}{'p99 ms':>9}{'in DuckDB':>11}")
+    print(
+        f"{'sent':>8}{'answered':>10}{'lost':>6}{'p50 ms':>9}{'p99 ms':>9}{'in DuckDB':>11}"
+        f"{'capacity /s':>13}{'load/capacity':>15}"
+    )
     print(
         f"{sent:>8}{len(ids):>10}{sent - len(ids):>6}{np.percentile(latencies, 50):>9.2f}"
-        f"{np.percentile(latencies, 99):>9.2f}{len(logged):>11}"
+        f"{np.percentile(latencies, 99):>9.2f}{len(logged):>11}{most:>13.0f}"
+        f"{sent / LOAD_SECONDS / most:>15.0%}"
+    )
+    print(
+        f"capacity: searches/s answered, same daemon, just before, while {LOAD_CLIENTS} clients\n"
+        f"keep {CAPACITY_WINDOW} searches each in flight for {CAPACITY_SECONDS} s. Near 100% the "
+        "queue, and so the tail, grows with\nany CPU the machine takes from the daemon."
     )
 
 
@@ -262,8 +322,8 @@ def main() -> None:
     descriptors, loops = synthetic_library(max(SIZES))
     print("\nOSC round trip, prompt sent -> /dirigent/results/end received (top 10, listen)")
     print(
-        f"{'stems':>8}{'cold start s':>14}{'RSS MB':>8}{'OSC p50':>9}{'OSC p99':>9}"
-        f"{'in-process p50':>16}{'p99':>7}"
+        f"{'stems':>8}{'cold start s':>14}{'RSS MB':>8}{'idle CPU %':>12}{'OSC p50':>9}"
+        f"{'OSC p99':>9}{'in-process p50':>16}{'p99':>7}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         dbs, renders = {}, {}
@@ -273,6 +333,7 @@ def main() -> None:
             dbs[n] = synthetic_catalog(n, folder, descriptors[:n], loops[:n])
             proc, port, cold = start(dbs[n])
             try:
+                idle = idle_cpu_percent(proc.pid)
                 osc = round_trips(port, N_QUERIES)
                 rss = rss_mb(proc.pid)
             finally:
@@ -281,13 +342,14 @@ def main() -> None:
             base = in_process(dbs[n], N_QUERIES)
             renders[n] = serve_renders(dbs[n], anew=n <= ANEW_UP_TO)
             print(
-                f"{n:>8}{cold:>14.2f}{rss:>8.0f}{np.percentile(osc, 50):>9.2f}"
+                f"{n:>8}{cold:>14.2f}{rss:>8.0f}{idle:>12.1f}{np.percentile(osc, 50):>9.2f}"
                 f"{np.percentile(osc, 99):>9.2f}{np.percentile(base, 50):>16.2f}"
                 f"{np.percentile(base, 99):>7.2f}"
             )
         print(
             "cold start: from spawning `dirigent serve` to its ready line (Python start-up,\n"
-            "imports, catalog, calibration and memory-mapped index); RSS after the round trips."
+            "imports, catalog, calibration and memory-mapped index); RSS after the round trips;\n"
+            f"idle CPU: share of one core over {IDLE_SECONDS} s after the ready line, no client."
         )
         print("\nrenders land: seconds until a searcher serves the catalog with them")
         print(

@@ -39,7 +39,7 @@ from dirigent.transport import JUMP_BEATS, TransportClock
 
 log = logging.getLogger(__name__)
 
-RELOAD_CHECK_S = 1.0  # how often the catalog is checked for changes (ingest, rescan)
+RELOAD_CHECK_S = 1.0  # how often the catalog files are looked at for changes (ingest, rescan)
 MAX_PROMPT_CHARS = 500
 MAX_TOP_K = 100
 MAX_VARIATIONS = 16
@@ -102,6 +102,20 @@ def _return_freed_memory() -> None:
         pass
 
 
+def _signature(db: Path) -> tuple[tuple[int, int] | None, ...]:
+    """(size, modification time) of the catalog file and its write-ahead log (None: absent);
+    any write to the catalog, by this process or another, changes it."""
+    out: list[tuple[int, int] | None] = []
+    for path in (db, db.with_name(db.name + ".wal")):
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            out.append(None)
+        else:
+            out.append((st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
 class Daemon:
     """Loads the configured backend and the catalog's index once and answers from memory."""
 
@@ -154,8 +168,14 @@ class Daemon:
     # --- catalog changes --------------------------------------------------------------------
 
     def _watch(self) -> None:
+        """Have the catalog checked for changes when its files changed: an idle daemon does
+        not open the catalog every second."""
+        seen: tuple[tuple[int, int] | None, ...] | None = None
         while not self._stop.wait(RELOAD_CHECK_S):
-            self.log.submit(self._reload_if_changed)
+            files = _signature(self.config.db)
+            if files != seen:
+                seen = files
+                self.log.submit(self._reload_if_changed)
 
     def _reload_if_changed(self, catalog: Catalog) -> None:
         """Swap in a new searcher when the catalog changed; queries keep being answered by the

@@ -247,6 +247,41 @@ def test_dirigent_log_reads_while_the_daemon_runs(served_config: Any, cli: Any) 
         assert client.search("kick", 1)[-1][0] == "/dirigent/results/end"  # still serving
 
 
+def test_an_idle_daemon_opens_the_catalog_only_after_it_changed(
+    served_config: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dirigent import daemon as engine
+    from dirigent.catalog import Catalog
+
+    checks: list[float] = []
+    state = Catalog.library_state
+    monkeypatch.setattr(
+        Catalog, "library_state", lambda c, b: checks.append(time.monotonic()) or state(c, b)
+    )
+    monkeypatch.setattr(engine, "RELOAD_CHECK_S", 0.02)
+    new = served_config.db.parent / "new"
+    t = np.arange(22050) / 44100
+    write(new / "sub.wav", 0.8 * np.sin(2 * np.pi * 45 * t) * np.exp(-t / 0.2), 44100)
+    daemon = engine.Daemon(served_config)
+    try:
+        time.sleep(0.3)  # its own first writes (the session, query ids) are looked at
+        settled = len(checks)
+        time.sleep(0.5)  # 25 looks at the files of an idle catalog
+        idle = len(checks) - settled
+        before = len(daemon.searcher)
+        ingest = dirigent_subprocess(
+            "--db", str(served_config.db), "ingest", "-q", str(new), cwd=new
+        )
+        assert ingest.wait(60) == 0, ingest.stderr.read() if ingest.stderr else ""
+        deadline = time.monotonic() + 15
+        while len(daemon.searcher) == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(daemon.searcher) == before + 1
+    finally:
+        daemon.close()
+    assert idle <= 1  # one straggler at most; it used to check on every look
+
+
 def test_rescan_ingests_the_library_and_reloads(served_config: Any, tmp_path: Path) -> None:
     import dataclasses
 
