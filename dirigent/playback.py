@@ -9,6 +9,7 @@ import json
 import logging
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,6 +25,7 @@ BLOCK = 512  # frames per output block
 CROSSFADE_S = 0.01
 MAX_SLOTS = 16  # slots sounding at once: a client that names a new slot per launch cannot pile
 # up voices until the audio callback overruns
+KEPT_LAUNCHES = 256  # the latest launches a player remembers: a daemon runs for days
 FILE_SINK_MAX_S = 600.0  # the file sink keeps this much audio (160 MB), then logs launches only
 
 
@@ -57,7 +59,8 @@ class Player:
         self.crossfade = max(1, int(crossfade_s * sr))
         self.position = 0
         self.voices: dict[str, list[Voice]] = {}
-        self.launches: list[Launch] = []
+        self.launches: deque[Launch] = deque(maxlen=KEPT_LAUNCHES)  # the latest
+        self.launched = 0  # launches in all
         self._lock = threading.Lock()
 
     def schedule(
@@ -83,7 +86,15 @@ class Player:
             self.voices.setdefault(slot, []).append(Voice(samples, start, loop, fade))
             launch = Launch(slot, start, start / self.sr, samples.shape[-1], loop)
             self.launches.append(launch)
+            self.launched += 1
         return launch
+
+    def launches_since(self, count: int) -> tuple[list[Launch], int]:
+        """The launches after the first ``count`` (those still remembered), and how many there
+        have been in all."""
+        with self._lock:
+            new = min(self.launched - count, len(self.launches))
+            return list(self.launches)[len(self.launches) - new :], self.launched
 
     def stop(self, slot: str | None = None) -> None:
         """Fade out a slot (or all) from the current position."""
@@ -190,12 +201,11 @@ class FileSink:
         self._log_launches()
 
     def _log_launches(self) -> None:
-        launches = self.player.launches[self._written :]
+        launches, self._written = self.player.launches_since(self._written)
         if launches:
             with self.launch_path.open("a") as f:
                 for launch in launches:
                     f.write(json.dumps(launch.__dict__) + "\n")
-            self._written += len(launches)
 
     def _run(self) -> None:
         while not self._stop.is_set():

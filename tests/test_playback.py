@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from dirigent.playback import FileSink, Player, open_output
+from dirigent.playback import BLOCK, FileSink, Player, open_output
 from dirigent.transport import TransportClock
 from tests.conftest import ask, later
 
@@ -156,3 +156,20 @@ def test_the_file_sink_stops_writing_at_its_limit(
     assert np.abs(audio[SR // 2 :, 0]).max() > 0.8  # what played before the limit is there
     lines = (tmp_path / "playback.launches.jsonl").read_text().splitlines()
     assert [json.loads(line)["slot"] for line in lines] == ["main", "late"]
+
+
+def test_a_long_session_keeps_the_latest_launches_and_logs_every_one(tmp_path: Path) -> None:
+    from dirigent.playback import KEPT_LAUNCHES
+
+    player = Player(sr=SR)
+    sink = FileSink(player, tmp_path, t0=0.0, realtime=False)
+    n = 3 * KEPT_LAUNCHES
+    for i in range(n):
+        player.schedule(click(), start=player.position, loop=False, slot=f"s{i % 4}")
+        if i % (KEPT_LAUNCHES // 2) == 0:
+            sink.advance(BLOCK)
+    sink.close()
+    assert len(player.launches) == KEPT_LAUNCHES and player.launched == n
+    assert player.launches[-1].slot == f"s{(n - 1) % 4}"
+    lines = (tmp_path / "playback.launches.jsonl").read_text().splitlines()
+    assert [json.loads(line)["slot"] for line in lines] == [f"s{i % 4}" for i in range(n)]
