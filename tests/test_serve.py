@@ -247,6 +247,15 @@ def test_dirigent_log_reads_while_the_daemon_runs(served_config: Any, cli: Any) 
         assert client.search("kick", 1)[-1][0] == "/dirigent/results/end"  # still serving
 
 
+def served_after(daemon: Any, before: int, *, timeout_s: float) -> int:
+    """How many stems ``daemon`` serves once it serves other than ``before`` (or at the
+    deadline)."""
+    deadline = time.monotonic() + timeout_s
+    while len(daemon.searcher) == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return len(daemon.searcher)
+
+
 def test_an_idle_daemon_opens_the_catalog_only_after_it_changed(
     served_config: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -273,10 +282,7 @@ def test_an_idle_daemon_opens_the_catalog_only_after_it_changed(
             "--db", str(served_config.db), "ingest", "-q", str(new), cwd=new
         )
         assert ingest.wait(60) == 0, ingest.stderr.read() if ingest.stderr else ""
-        deadline = time.monotonic() + 15
-        while len(daemon.searcher) == before and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(daemon.searcher) == before + 1
+        assert served_after(daemon, before, timeout_s=15) == before + 1
     finally:
         daemon.close()
     assert idle <= 1  # one straggler at most; it used to check on every look
@@ -294,9 +300,6 @@ def test_rescan_ingests_the_library_and_reloads(served_config: Any, tmp_path: Pa
     try:
         before = len(daemon.searcher)
         daemon.rescan()
-        deadline = time.monotonic() + 30
-        while len(daemon.searcher) == before and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert len(daemon.searcher) == before + 1
+        assert served_after(daemon, before, timeout_s=30) == before + 1
     finally:
         daemon.close()
