@@ -103,13 +103,14 @@ def _return_freed_memory() -> None:
 
 
 def _signature(db: Path) -> tuple[tuple[int, int] | None, ...]:
-    """(size, modification time) of the catalog file and its write-ahead log (None: absent);
-    any write to the catalog, by this process or another, changes it."""
+    """(size, modification time) of the catalog file and its write-ahead log (None: absent or
+    unreadable, which a watcher thread must outlive); any write to the catalog, by this process
+    or another, changes it."""
     out: list[tuple[int, int] | None] = []
     for path in (db, db.with_name(db.name + ".wal")):
         try:
             st = path.stat()
-        except FileNotFoundError:
+        except OSError:
             out.append(None)
         else:
             out.append((st.st_size, st.st_mtime_ns))
