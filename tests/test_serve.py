@@ -112,12 +112,17 @@ def test_a_second_daemon_on_the_same_catalog_is_refused(served_config: Any) -> N
         assert f"another Dirigent daemon (pid {proc.pid}) serves" in err
 
 
+def write_sub(folder: Path) -> Path:
+    """A half-second 45 Hz sub hit in ``folder``: a stem the kit catalog does not hold."""
+    t = np.arange(22050) / 44100
+    return write(folder / "sub.wav", 0.8 * np.sin(2 * np.pi * 45 * t) * np.exp(-t / 0.2), 44100)
+
+
 def test_a_concurrent_ingest_is_served_without_a_restart(
     served_config: Any, rng: np.random.Generator
 ) -> None:
     new = served_config.db.parent / "new"
-    t = np.arange(22050) / 44100
-    write(new / "sub.wav", 0.8 * np.sin(2 * np.pi * 45 * t) * np.exp(-t / 0.2), 44100)
+    write_sub(new)
     with serving(served_config) as (_, port), OscClient(port=port) as client:
         before = client.request("/dirigent/status", until="/dirigent/status/reply")[-1][1][1]
         ingest = dirigent_subprocess(
@@ -269,8 +274,7 @@ def test_an_idle_daemon_opens_the_catalog_only_after_it_changed(
     )
     monkeypatch.setattr(engine, "RELOAD_CHECK_S", 0.02)
     new = served_config.db.parent / "new"
-    t = np.arange(22050) / 44100
-    write(new / "sub.wav", 0.8 * np.sin(2 * np.pi * 45 * t) * np.exp(-t / 0.2), 44100)
+    write_sub(new)
     daemon = engine.Daemon(served_config)
     try:
         time.sleep(0.3)  # its own first writes (the session, query ids) are looked at
