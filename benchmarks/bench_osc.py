@@ -3,7 +3,9 @@ received) at 1k, 10k and 100k synthetic stems next to in-process ranking on the 
 how soon a new stem (a render) is served, next to embedding the whole library anew, and a
 burst of 16 with one reload next to a reload per render; CPU while idle; and a load test:
 8 client processes, 1,000 searches/s in total for 30 s, next to the daemon's capacity (the
-most searches/s it answers when clients wait for nothing) measured in the same run."""
+most searches/s it answers when clients wait for nothing) measured in the same run; and how
+long one client waits for a ping while another asks for stems like a track the catalog lacks,
+next to its pings alone."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import tempfile
 import time
 from collections import deque
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -41,6 +44,8 @@ LOAD_SECONDS = 30
 CAPACITY_SECONDS = 10
 CAPACITY_WINDOW = 4  # searches each client keeps in flight while the capacity is measured
 IDLE_SECONDS = 5
+TRACK_S = 180  # the example file of the stall figure: a 3-minute stereo track, not catalogued
+N_PINGS = 200
 END = b"/dirigent/results/end\x00\x00\x00"  # address, padded; then ",iif\x00\x00\x00\x00"
 PROMPTS = (
     "dark hypnotic techno kick with industrial texture",
@@ -98,9 +103,11 @@ def synthetic_catalog(n: int, folder: Path, descriptors: np.ndarray, loops: np.n
     return db
 
 
-def start(db: Path) -> tuple[subprocess.Popen[str], int, float]:
-    """Start the daemon; (process, port, seconds from spawn to its ready line)."""
+def start(db: Path, library: Path | None = None) -> tuple[subprocess.Popen[str], int, float]:
+    """Start the daemon (with ``library`` as its library root); (process, port, seconds from
+    spawn to its ready line)."""
     port = free_port()
+    env = {**os.environ, "DIRIGENT_LIBRARY": str(library)} if library else None
     started = time.perf_counter()
     proc = subprocess.Popen(
         [
@@ -118,6 +125,7 @@ def start(db: Path) -> tuple[subprocess.Popen[str], int, float]:
         stdout=subprocess.PIPE,
         text=True,
         cwd=db.parent,
+        env=env,
     )
     assert proc.stdout is not None
     ready, _, _ = select.select([proc.stdout], [], [], 60)
@@ -272,6 +280,62 @@ def capacity(port: int) -> float:
     return answered / CAPACITY_SECONDS
 
 
+def write_track(path: Path, seconds: float) -> Path:
+    """A stereo techno-ish track: a kick on every beat at 128 BPM over a noise bed."""
+    sr = 44100
+    t = np.arange(int(seconds * sr)) / sr
+    beat = t % (60 / 128)
+    y = 0.6 * np.sin(2 * np.pi * 50 * beat) * np.exp(-beat / 0.15)
+    y += 0.05 * np.random.default_rng(0).standard_normal(t.size)
+    path.parent.mkdir(exist_ok=True)
+    sf.write(path, np.stack([y, y], axis=1).astype(np.float32), sr)
+    return path
+
+
+def pings(client: OscClient, until: Any = None) -> list[float]:
+    """Milliseconds per ping: :data:`N_PINGS` of them, or as many as fit before ``until()``."""
+    times: list[float] = []
+    while len(times) < N_PINGS if until is None else not until():
+        started = time.perf_counter()
+        client.request("/dirigent/ping", until="/dirigent/pong", timeout_s=30)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def stall(db: Path) -> dict[str, float]:
+    """Ping round trips of one client, alone and while another client asks for stems like a
+    :data:`TRACK_S`-second track the catalog lacks; and seconds until that answer came."""
+    track = write_track(db.parent / "dragged" / "track.wav", TRACK_S)
+    proc, port, _ = start(db, library=track.parent)
+    try:
+        with OscClient(port=port) as pinger, OscClient(port=port) as asker:
+            alone = pings(pinger)
+            asked = time.perf_counter()
+            asker.send("/dirigent/search/like", str(track), 10)
+            answer: list[float] = []
+
+            def answered() -> bool:
+                for address, args in asker.receive(0):
+                    if address == "/dirigent/error":
+                        raise RuntimeError(f"the daemon refused the track: {args}")
+                    if address == "/dirigent/results/end":
+                        answer.append(time.perf_counter() - asked)
+                return bool(answer)
+
+            during = pings(pinger, until=answered)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    return {
+        "alone_p50": float(np.percentile(alone, 50)),
+        "alone_max": max(alone),
+        "during_p50": float(np.percentile(during, 50)),
+        "during_max": max(during),
+        "pings": len(during),
+        "answer_s": answer[0],
+    }
+
+
 def load(db: Path) -> None:
     proc, port, _ = start(db)
     most = capacity(port)
@@ -371,6 +435,23 @@ def main() -> None:
             f"whole library calibrated and embedded again (run up to {ANEW_UP_TO} stems).\n"
             f"{BURST} at once: a burst of variations served with one reload, as the daemon serves\n"
             "renders that land together; one by one: a reload per render."
+        )
+        held = stall(dbs[SIZES[1]])
+        print(
+            f"\none client's pings while another asks for stems like a {TRACK_S // 60}-minute "
+            f"track the catalog lacks ({SIZES[1]} stems)"
+        )
+        print(
+            f"{'alone p50 ms':>14}{'max':>7}{'meanwhile p50 ms':>18}{'max':>8}{'pings':>7}"
+            f"{'track answered s':>18}"
+        )
+        print(
+            f"{held['alone_p50']:>14.2f}{held['alone_max']:>7.2f}{held['during_p50']:>18.2f}"
+            f"{held['during_max']:>8.2f}{held['pings']:>7.0f}{held['answer_s']:>18.2f}"
+        )
+        print(
+            "the track is listened to on its own thread: the receive loop answers everyone else\n"
+            "meanwhile (it did not before: a ping waited for the whole track)."
         )
         load(dbs[max(SIZES)])
 

@@ -13,7 +13,7 @@ import os
 import queue
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
@@ -43,6 +43,7 @@ RELOAD_CHECK_S = 1.0  # how often the catalog files are looked at for changes (i
 MAX_PROMPT_CHARS = 500
 MAX_TOP_K = 100
 MAX_VARIATIONS = 16
+MAX_LISTENING = 4  # example files waiting to be listened to ("more like" a file not catalogued)
 PLAYBACK_SR = 44100
 STAGE_PRESETS = (  # the prompts a stage tablet's preset buttons ask for
     "dark hypnotic techno kick",
@@ -102,6 +103,11 @@ def _return_freed_memory() -> None:
         pass
 
 
+def _check_top_k(top_k: int) -> None:
+    if not 1 <= top_k <= MAX_TOP_K:
+        raise ParameterError(f"top_k={top_k} must be in 1..{MAX_TOP_K}")
+
+
 def _signature(db: Path) -> tuple[tuple[int, int] | None, ...]:
     """(size, modification time) of the catalog file and its write-ahead log (None: absent or
     unreadable, which a watcher thread must outlive); any write to the catalog, by this process
@@ -150,6 +156,8 @@ class Daemon:
         self.studio = Studio(self.folder, on_render=self._rendered, on_error=self._render_failed)
         self.sink: Sink | None = None  # opened on the first /dirigent/play
         self._launcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dirigent-play")
+        self._listener = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dirigent-listen")
+        self._listening = threading.BoundedSemaphore(MAX_LISTENING)
         self.last_results: list[int] = []  # the latest answer's stems: what MIDI pads play
         self.selected = 0  # the chosen row of the latest answer (stage page)
         self.learning: str | None = None  # a parameter waiting for the next moved control
@@ -220,15 +228,47 @@ class Daemon:
             raise ParameterError(f"prompt of {len(prompt)} characters (at most {MAX_PROMPT_CHARS})")
         return self._answer(prompt, prompt, top_k, category, (), client)
 
-    def more_like(self, example: str, *, top_k: int = 10, client: str = "") -> Answer:
-        """Stems that sound like ``example``: a stem id, a catalogued path, or an audio file
-        inside the library roots."""
-        if not example.isdigit():
-            catalogued = self.searcher.row_of_file(Path(example)) is not None
-            example = example if catalogued else str(inside(example, self.config.library))
-        elif int(example) not in self.searcher.row_of:
-            raise ParameterError(f"no stem with id {example}")
-        return self._answer("", f"like {example}", top_k, "", (example,), client)
+    def more_like(self, example: str, *, top_k: int = 10, client: str = "") -> Future[Answer]:
+        """Stems that sound like ``example``. A stem id or a catalogued path is answered at once
+        (the future is done). An audio file inside the library roots that the catalog lacks is
+        listened to first, on its own thread: that takes seconds for a full track, in which
+        every other message is still answered."""
+        if example.isdigit():
+            if int(example) not in self.searcher.row_of:
+                raise ParameterError(f"no stem with id {example}")
+        elif self.searcher.row_of_file(Path(example)) is None:
+            return self._listen_to(inside(example, self.config.library), top_k, client)
+        answer: Future[Answer] = Future()
+        answer.set_result(self._answer("", f"like {example}", top_k, "", (example,), client))
+        return answer
+
+    def _listen_to(self, example: Path, top_k: int, client: str) -> Future[Answer]:
+        """:meth:`more_like` of a file, answered on the listen thread. Ranking there reads the
+        searcher only; what the answer records (recent stems, results shown, the log) are
+        single dict, set and queue operations, which the receive loop's own answers do too."""
+        _check_top_k(top_k)
+        size_mb = example.stat().st_size / 2**20
+        if size_mb > self.config.max_file_mb:
+            raise ParameterError(
+                f"{example.name} is {size_mb:.0f} MB, above "
+                f"DIRIGENT_MAX_FILE_MB={self.config.max_file_mb:g}"
+            )
+        if not self._listening.acquire(blocking=False):
+            raise ParameterError(
+                f"already listening to {MAX_LISTENING} example files: "
+                "ask again when one is answered"
+            )
+        like = str(example)
+
+        def listen() -> Answer:
+            try:
+                return self._answer("", f"like {like}", top_k, "", (like,), client)
+            except DirigentError as e:  # told later: the reason names the file
+                raise ParameterError(f"{example.name}: {e}") from e
+
+        answer = self._listener.submit(listen)
+        answer.add_done_callback(lambda _: self._listening.release())
+        return answer
 
     def _answer(
         self,
@@ -239,8 +279,7 @@ class Daemon:
         like: tuple[str, ...],
         client: str,
     ) -> Answer:
-        if not 1 <= top_k <= MAX_TOP_K:
-            raise ParameterError(f"top_k={top_k} must be in 1..{MAX_TOP_K}")
+        _check_top_k(top_k)
         if category and category.lower() not in CATEGORIES:  # a typo would answer nothing
             raise ParameterError(f"unknown category {category!r} (one of {', '.join(CATEGORIES)})")
         started = time.perf_counter()
@@ -483,8 +522,7 @@ class Daemon:
 
     def suggest(self, stem_id: int, *, top_k: int = 8, client: str = "") -> Answer:
         """Stems that complete ``stem_id`` (answered like a search)."""
-        if not 1 <= top_k <= MAX_TOP_K:
-            raise ParameterError(f"top_k={top_k} must be in 1..{MAX_TOP_K}")
+        _check_top_k(top_k)
         searcher = self.searcher
         if stem_id not in searcher.row_of:
             raise ParameterError(f"no stem with id {stem_id}")
@@ -635,6 +673,7 @@ class Daemon:
         """Stop rendering, launching and watching, flush the log, release the lock."""
         self.studio.close()
         self._launcher.shutdown(wait=True)
+        self._listener.shutdown(wait=True, cancel_futures=True)
         if self.sink is not None:
             self.sink.close()
         self._stop.set()

@@ -4,6 +4,10 @@ kind of malformed message (one /dirigent/error, nothing else happens)."""
 from __future__ import annotations
 
 import re
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +18,9 @@ from pythonosc.osc_packet import OscPacket
 from bridge.osc import docs
 from bridge.osc.server import MAX_PACKET, OscServer, encode
 from bridge.osc.table import BY_ADDRESS, ROUTES
+from dirigent.daemon import MAX_LISTENING
 from dirigent.errors import ConfigError
-from tests.conftest import OSC_CLIENT, ask, decode
+from tests.conftest import OSC_CLIENT, ask, decode, later
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,6 +76,74 @@ def test_search_by_category_and_more_like_this(server: OscServer, daemon: Any) -
     path = replies[0][1][1]
     by_path = ask(server, "/dirigent/search/like", path, 3)[:-1]
     assert [args[4] for _, args in by_path] == [args[4] for _, args in like[:-1]]
+
+
+@pytest.fixture
+def slow_ear(daemon: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """The daemon's backend listens to a file only once the event is set (a long track)."""
+    release = threading.Event()
+    heard = daemon.searcher.backend.embed_audio
+
+    def slow(y: Any, *, sr: int) -> Any:
+        assert release.wait(10)
+        return heard(y, sr=sr)
+
+    monkeypatch.setattr(daemon.searcher.backend, "embed_audio", slow)
+    yield release
+    release.set()  # no listen job outlives the test waiting
+
+
+@pytest.fixture
+def copied_kick(kit: list[Any], served_config: Any) -> Iterator[tuple[Path, Path]]:
+    """(a kick of the kit, a copy of it in the library that the catalog lacks)."""
+    kick = next(f.path for f in kit if f.category == "kick" and not f.is_loop)
+    copy = served_config.library[0] / "dragged in.wav"
+    shutil.copy(kick, copy)
+    yield kick, copy
+    copy.unlink()
+
+
+def test_a_file_to_listen_to_holds_up_no_other_message(
+    server: OscServer, slow_ear: threading.Event, copied_kick: tuple[Path, Path]
+) -> None:
+    kick, copy = copied_kick
+    assert ask(server, "/dirigent/search/like", str(copy), 3) == []  # listened to meanwhile
+    assert ask(server, "/dirigent/ping") == [("/dirigent/pong", [])]
+    assert ask(server, "/dirigent/search", "bass", 2)[-1][0] == "/dirigent/results/end"
+    assert decode(server.later()) == []
+    slow_ear.set()
+    replies = later(server)
+    assert [a for a, _ in replies] == ["/dirigent/result"] * 3 + ["/dirigent/results/end"]
+    assert replies[0][1][1] == str(kick.resolve())  # the file it is a copy of sounds the same
+    assert [dest for _, dest in server.later()] == []  # sent once
+
+
+def test_files_to_listen_to_are_bounded_and_their_failures_reported(
+    server: OscServer, daemon: Any, slow_ear: threading.Event, copied_kick: tuple[Path, Path]
+) -> None:
+    _, copy = copied_kick
+    for _ in range(MAX_LISTENING):
+        assert ask(server, "/dirigent/search/like", str(copy), 1) == []
+    [(address, args)] = ask(server, "/dirigent/search/like", str(copy), 1)
+    assert address == "/dirigent/error" and "already listening to" in args[1]
+    slow_ear.set()
+    answered = []
+    while len(answered) < 2 * MAX_LISTENING:
+        answered += later(server)
+    assert [a for a, _ in answered] == ["/dirigent/result", "/dirigent/results/end"] * MAX_LISTENING
+    broken = copy.with_name("broken.wav")
+    broken.write_bytes(b"RIFF\x00\x00")
+    try:
+        assert ask(server, "/dirigent/search/like", str(broken), 1) == []
+        [(address, args)] = later(server)
+    finally:
+        broken.unlink()
+    assert address == "/dirigent/error" and args[0] == "/dirigent/search/like"
+    assert args[1].startswith("broken.wav: not a readable WAV file"), args
+    daemon.config = replace(daemon.config, max_file_mb=0.01)  # the copy is 0.17 MB
+    [(address, args)] = ask(server, "/dirigent/search/like", str(copy), 1)
+    assert address == "/dirigent/error" and "above DIRIGENT_MAX_FILE_MB=0.01" in args[1]
+    assert ask(server, "/dirigent/ping") == [("/dirigent/pong", [])]
 
 
 def test_a_prompt_understood_in_part_is_answered_and_told_what_was_not(server: OscServer) -> None:

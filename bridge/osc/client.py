@@ -35,7 +35,7 @@ class OscClient:
         self.sock.settimeout(timeout_s)
         try:
             data, _ = self.sock.recvfrom(65535)
-        except (TimeoutError, ConnectionRefusedError):
+        except (TimeoutError, BlockingIOError, ConnectionRefusedError):  # 0 s: nonblocking
             return []
         try:
             return [(m.message.address, m.message.params) for m in OscPacket(data).messages]

@@ -13,7 +13,8 @@ import struct
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,10 +65,10 @@ class Stats:
 class _Ctx:
     """The handler's view of one message's context."""
 
-    def __init__(self, server: OscServer, client: Client) -> None:
+    def __init__(self, server: OscServer, client: Client, address: str) -> None:
         self.daemon = server.daemon
         self.client = f"{client.host}:{client.port}"
-        self._server, self._client = server, client
+        self._server, self._client, self._address = server, client, address
 
     def clients(self) -> int:
         return len(self._server.clients)
@@ -79,6 +80,10 @@ class _Ctx:
         if not 0 <= port <= 65535:
             raise ValueError(f"port={port} must be in 0..65535 (0: my source port)")
         self._client.reply_port = port or self._client.port
+
+    def reply_later(self, answer: Future[Any], replies: Callable[[Any], list[Reply]]) -> None:
+        server, client, address = self._server, self._client, self._address
+        answer.add_done_callback(lambda done: server.finished.put((client, address, done, replies)))
 
 
 def type_tags(dgram: bytes) -> str:
@@ -206,6 +211,11 @@ class OscServer:
         self.rate = rate
         self.clients: OrderedDict[tuple[str, int], Client] = OrderedDict()
         self.stats = Stats()
+        # answers finished on another thread, for the receive loop to send: (client, address
+        # asked, the answer, how it becomes replies)
+        self.finished: queue.SimpleQueue[
+            tuple[Client, str, Future[Any], Callable[[Any], list[Reply]]]
+        ] = queue.SimpleQueue()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         try:
@@ -228,7 +238,10 @@ class OscServer:
         if not self._spend(client):
             self.stats.rate_limited += 1
             return []
-        replies = self._route(data, client)
+        return self._to(client, self._route(data, client))
+
+    @staticmethod
+    def _to(client: Client, replies: list[Reply]) -> list[tuple[bytes, tuple[str, int]]]:
         dest = (client.host, client.reply_port)
         return [(d, dest) for d in pack([encode(address, args) for address, args in replies])]
 
@@ -284,9 +297,15 @@ class OscServer:
         bad = set(type_tags(dgram)) - ACCEPTED_TAGS
         if bad:
             return self._error(client, address, f"unsupported type tag {''.join(sorted(bad))}")
+        ctx = _Ctx(self, client, address)
+        return self._guarded(client, address, lambda: route.handler(ctx, *convert(route, params)))
+
+    def _guarded(
+        self, client: Client, address: str, answer: Callable[..., list[Reply]], *args: Any
+    ) -> list[Reply]:
+        """``answer(*args)``, or the error that tells the client why there is none."""
         try:
-            args = convert(route, params)
-            return route.handler(_Ctx(self, client), *args)
+            return answer(*args)
         except (TypeError, ValueError, DirigentError) as e:
             return self._error(client, address, str(e))
         except Exception as e:  # the receive loop never dies: log it, tell the client
@@ -318,8 +337,15 @@ class OscServer:
         self.send_later()
 
     def later(self) -> list[tuple[bytes, tuple[str, int]]]:
-        """Datagrams for the daemon's late replies, each to its client's reply port."""
+        """Datagrams for the answers finished on another thread and for the daemon's late
+        replies, each to its client's reply port."""
         out: list[tuple[bytes, tuple[str, int]]] = []
+        while True:
+            try:
+                asker, asked, done, replies = self.finished.get_nowait()
+            except queue.Empty:
+                break
+            out += self._to(asker, self._guarded(asker, asked, _outcome, done, replies))
         while True:
             try:
                 client, address, args, to_listeners = self.daemon.outbox.get_nowait()
@@ -358,6 +384,11 @@ class OscServer:
     def close(self) -> None:
         """Close the socket."""
         self.sock.close()
+
+
+def _outcome(done: Future[Any], replies: Callable[[Any], list[Reply]]) -> list[Reply]:
+    """The replies to a finished answer; its error is raised."""
+    return replies(done.result())
 
 
 def _short(e: BaseException) -> str:

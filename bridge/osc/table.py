@@ -5,6 +5,7 @@ and the TouchOSC layout are all checked against it. Handlers are plain functions
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -26,6 +27,9 @@ class Context(Protocol):
     def set_reply_port(self, port: int) -> None: ...
 
     def set_listening(self, on: bool) -> None: ...
+
+    def reply_later(self, answer: Future[Any], replies: Callable[[Any], list[Reply]]) -> None:
+        """Send ``replies(result)`` (or the error) when ``answer`` is done."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,10 @@ def search(ctx: Context, prompt: str, top_k: int, category: str) -> list[Reply]:
 
 def more_like(ctx: Context, example: str, top_k: int) -> list[Reply]:
     answer = ctx.daemon.more_like(example, top_k=top_k, client=ctx.client)
-    return _results(answer)
+    if answer.done():
+        return _results(answer.result())
+    ctx.reply_later(answer, _results)  # a file the catalog lacks: it is listened to first
+    return []
 
 
 def _results(answer: Any) -> list[Reply]:
@@ -345,7 +352,9 @@ ROUTES: tuple[Route, ...] = (
         f"{PREFIX}/search/like",
         (Arg("s", "example", "a stem id, or an audio file inside the library roots"), TOP_K),
         RESULTS,
-        "More like this: stems that sound like the example.",
+        "More like this: stems that sound like the example. An audio file the catalog lacks "
+        "is listened to first (seconds for a full track): its results come later, and every "
+        "other message is answered meanwhile.",
         more_like,
     ),
     Route(
