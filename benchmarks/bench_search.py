@@ -18,6 +18,7 @@ from unittest.mock import patch
 import numpy as np
 
 from dirigent.analysis.descriptors import NAMES
+from dirigent.analysis.tonality import KEY_NAMES
 from dirigent.catalog import Catalog
 from dirigent.config import load_config
 from dirigent.embed import listen
@@ -26,6 +27,7 @@ from dirigent.embed.listen import ListenEmbedder
 from dirigent.ingest import ingest
 from dirigent.path_tags import CategoryTable
 from dirigent.search import Searcher
+from dirigent.suggest import suggest
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".cache" / "debian"
@@ -246,6 +248,7 @@ def latency(work: Path) -> None:
     started = time.perf_counter()
     index.build(ids, vectors, "synthetic")
     build_s = time.perf_counter() - started
+    rng = np.random.default_rng(3)
     searcher.use(
         {
             "id": ids,
@@ -253,9 +256,9 @@ def latency(work: Path) -> None:
             "category": np.full(N_SYNTHETIC, "", dtype=object),
             "is_loop": loops,
             "duration": np.ones(N_SYNTHETIC),
-            "bpm": np.full(N_SYNTHETIC, np.nan),
-            "key": np.full(N_SYNTHETIC, "", dtype=object),
-            "quality": np.ones(N_SYNTHETIC),
+            "bpm": np.where(loops, rng.choice([124.0, 128.0, 130.0, 140.0], N_SYNTHETIC), np.nan),
+            "key": rng.choice(np.array(("",) + KEY_NAMES, dtype=object), N_SYNTHETIC),
+            "quality": rng.random(N_SYNTHETIC),
         },
         vectors,
     )
@@ -281,8 +284,22 @@ def latency(work: Path) -> None:
         started = time.perf_counter()
         exact = ids[np.argpartition(-(vectors @ backend.embed_text(prompt)), 10)[:10]]
         brute_times.append((time.perf_counter() - started) * 1000)
+    suggest_times = []
+    for row in rng.integers(0, N_SYNTHETIC, 200):
+        started = time.perf_counter()
+        suggest(
+            row=int(row),
+            categories=searcher.category_column,
+            keys=searcher.keys,
+            bpm=searcher.bpm,
+            is_loop=searcher.is_loop,
+            quality=searcher.quality,
+            vectors=vectors,
+            taste=vectors[rng.integers(0, N_SYNTHETIC, 3)].mean(axis=0),
+            top_k=8,
+        )
+        suggest_times.append((time.perf_counter() - started) * 1000)
     # recall of the index alone (rank also drops hits below --min-similarity)
-    rng = np.random.default_rng(3)
     queries = [backend.embed_text(w) for w in words]
     queries += [vectors[row] for row in rng.integers(0, N_SYNTHETIC, 500)]  # "more like this"
     for query in queries:
@@ -301,6 +318,10 @@ def latency(work: Path) -> None:
     print(
         f"{'baseline: brute-force numpy':<34}{np.percentile(brute_times, 50):>9.2f}"
         f"{np.percentile(brute_times, 99):>9.2f}"
+    )
+    print(
+        f"{'suggest (8 complements, a taste)':<34}{np.percentile(suggest_times, 50):>9.2f}"
+        f"{np.percentile(suggest_times, 99):>9.2f}"
     )
     print(
         f"Annoy recall@10 against brute force: {np.mean(recalls):.3f} "

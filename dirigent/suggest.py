@@ -61,9 +61,32 @@ def compatible_keys(
 
 def compatible_tempi(a: float | None, b: float | None) -> bool:
     """Tempi that lock: equal within 3 %, or half/double time. Unknown tempi lock."""
-    if not a or not b or np.isnan(a) or np.isnan(b):
-        return True
-    return any(abs(a * f - b) <= TEMPO_TOLERANCE * b for f in (0.5, 1.0, 2.0))
+    return bool(tempi_lock(a, np.array([b], dtype=float))[0])
+
+
+def tempi_lock(a: float | None, b: np.ndarray) -> np.ndarray:
+    """:func:`compatible_tempi` of one tempo with many (NaN or 0: unknown)."""
+    if not a or np.isnan(a):
+        return np.ones(b.shape, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        lock = np.isnan(b) | (b == 0)
+        for f in (0.5, 1.0, 2.0):
+            lock |= np.abs(a * f - b) <= TEMPO_TOLERANCE * b
+    return lock
+
+
+def keys_fit(key: str | None, note: bool, keys: np.ndarray, notes: np.ndarray) -> np.ndarray:
+    """:func:`compatible_keys` of ``key`` (a one-shot's if ``note``) with each of ``keys``
+    (``notes``: which of them are one-shots'), computed once per distinct key."""
+    names, code = np.unique(keys.astype(str), return_inverse=True)
+    table = np.array(
+        [
+            [compatible_keys(key, name or None, notes=(note, n)) for n in (False, True)]
+            for name in names
+        ],
+        dtype=bool,
+    ).reshape(-1, 2)
+    return table[code, notes.astype(np.intp)]
 
 
 def suggest(
@@ -85,21 +108,14 @@ def suggest(
     score = 0.5 * quality + (vectors @ taste if taste is not None else 0.0)
     picks: dict[str, list[int]] = {}
     for category in wanted:
-        rows = [
-            int(r)
-            for r in np.flatnonzero(categories == category)
-            if r != row
-            and (
-                not (categories[row] in TONAL and category in TONAL)
-                or compatible_keys(
-                    str(keys[row]) or None,
-                    str(keys[r]) or None,
-                    notes=(not is_loop[row], not is_loop[r]),
-                )
-            )
-            and (not (is_loop[row] and is_loop[r]) or compatible_tempi(bpm[row], bpm[r]))
-        ]
-        picks[category] = sorted(rows, key=lambda r: -score[r])
+        rows = np.flatnonzero(categories == category)
+        rows = rows[rows != row]
+        if categories[row] in TONAL and category in TONAL:
+            key = str(keys[row]) or None
+            rows = rows[keys_fit(key, not is_loop[row], keys[rows], ~is_loop[rows])]
+        if is_loop[row]:
+            rows = rows[~is_loop[rows] | tempi_lock(float(bpm[row]), bpm[rows])]
+        picks[category] = rows[np.lexsort((rows, -score[rows]))[:top_k]].tolist()
     out: list[tuple[int, float]] = []
     while len(out) < top_k and any(picks.values()):
         for category in wanted:
