@@ -5,8 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import numpy as np
 import pytest
 
 from dirigent.catalog import SCHEMA_VERSION, Catalog, migrate, schema_version
@@ -67,3 +69,17 @@ def test_write_is_all_or_nothing(tmp_path: Path) -> None:
             # a link to a hash that has no stem cannot be written; nothing of the batch stays
             catalog.write([], [("/a.wav", "nohash", 1, 1)], [("/b.wav", 1, 1, "bad")])
         assert catalog.counts() == {"stems": 0, "files": 0, "errors": 0}
+
+
+def test_vectors_come_back_for_the_stems_asked_that_have_them(served_config: Any) -> None:
+    with Catalog(served_config.db) as catalog:
+        ids = np.sort(catalog.stem_columns()["id"].astype(np.int64))
+        vectors = np.arange(2 * 3, dtype=np.float32).reshape(2, 3)
+        catalog.set_vectors("test@1", [int(ids[3]), int(ids[1])], vectors, replace_all=False)
+        found, got = catalog.vector_matrix("test@1", ids)
+        np.testing.assert_array_equal(found, ids[[1, 3]])  # ascending, the rest left out
+        np.testing.assert_array_equal(got, vectors[::-1])
+        found, got = catalog.vector_matrix("test@1", ids[[0, 3]])
+        assert found.tolist() == [ids[3]] and got.tolist() == [vectors[0].tolist()]
+        found, got = catalog.vector_matrix("test@1", ids[[0, 2]])
+        assert found.shape == (0,) and got.shape == (0, 0)
