@@ -146,6 +146,29 @@ def test_files_to_listen_to_are_bounded_and_their_failures_reported(
     assert ask(server, "/dirigent/ping") == [("/dirigent/pong", [])]
 
 
+def test_a_file_gone_before_it_is_heard_is_reported(
+    server: OscServer, slow_ear: threading.Event, copied_kick: tuple[Path, Path]
+) -> None:
+    _, copy = copied_kick
+    gone = copy.with_name("gone.wav")
+    shutil.copy(copy, gone)
+    assert ask(server, "/dirigent/search/like", str(copy), 1) == []  # the listen thread waits
+    assert ask(server, "/dirigent/search/like", str(gone), 1) == []  # and this one behind it
+    gone.unlink()
+    slow_ear.set()
+    replies = later(server)
+    while len(replies) < 3:
+        replies += later(server)
+    assert [a for a, _ in replies] == [
+        "/dirigent/result",
+        "/dirigent/results/end",
+        "/dirigent/error",
+    ]
+    address, reason = replies[-1][1]
+    assert address == "/dirigent/search/like" and reason.startswith("gone.wav: "), reason
+    assert "is neither a stem id nor an audio file" in reason
+
+
 def test_a_prompt_understood_in_part_is_answered_and_told_what_was_not(server: OscServer) -> None:
     for prompt in ("zzyzx kick", "zzyzx loop"):  # a word it knows, or a filter
         replies = ask(server, "/dirigent/search", prompt, 3)
