@@ -655,22 +655,17 @@ class Catalog:
         )
 
     def vector_matrix(self, backend: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(ids that have a ``backend`` vector, their vectors) among stems ``ids`` (ascending).
-
-        The vectors come as one flat list, not one list per stem: at 100k stems, making 100k
-        arrays held the GIL for ~90 ms, a stall of the daemon's receive loop at each reload."""
+        """(ids that have a ``backend`` vector, their vectors) among stems ``ids`` (ascending)."""
         table = self.con.execute(
             """
-            SELECT list(stem_id ORDER BY stem_id) AS ids,
-                   flatten(list(vector ORDER BY stem_id)) AS vectors
-            FROM embeddings WHERE backend = ? AND stem_id IN (SELECT unnest(?))
+            SELECT stem_id, vector FROM embeddings
+            WHERE backend = ? AND stem_id IN (SELECT unnest(?)) ORDER BY stem_id
             """,
             [backend, ids.tolist()],
         ).fetchnumpy()
-        if np.ma.is_masked(table["ids"][0]):  # no vector: the lists are NULL
-            return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
-        found = np.asarray(table["ids"][0], dtype=np.int64)
-        return found, np.asarray(table["vectors"][0], dtype=np.float32).reshape(found.size, -1)
+        found = table["stem_id"].astype(np.int64)
+        vectors = np.stack(list(table["vector"])).astype(np.float32) if found.size else None
+        return found, vectors if vectors is not None else np.zeros((0, 0), np.float32)
 
     def set_features(self, rows: Sequence[tuple[int, int, list[float]]]) -> None:
         """Store (stem id, descriptor version, descriptors), replacing older ones."""
