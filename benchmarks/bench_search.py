@@ -27,7 +27,6 @@ from dirigent.embed.listen import ListenEmbedder
 from dirigent.ingest import ingest
 from dirigent.path_tags import CategoryTable
 from dirigent.search import Searcher
-from dirigent.suggest import suggest
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".cache" / "debian"
@@ -286,18 +285,9 @@ def latency(work: Path) -> None:
         brute_times.append((time.perf_counter() - started) * 1000)
     suggest_times = []
     for row in rng.integers(0, N_SYNTHETIC, 200):
+        taste = vectors[rng.integers(0, N_SYNTHETIC, 3)].mean(axis=0)  # three liked stems
         started = time.perf_counter()
-        suggest(
-            row=int(row),
-            categories=searcher.category_column,
-            keys=searcher.keys,
-            bpm=searcher.bpm,
-            is_loop=searcher.is_loop,
-            quality=searcher.quality,
-            vectors=vectors,
-            taste=vectors[rng.integers(0, N_SYNTHETIC, 3)].mean(axis=0),
-            top_k=8,
-        )
+        searcher.complements(int(row), taste=taste, top_k=8)
         suggest_times.append((time.perf_counter() - started) * 1000)
     # recall of the index alone (rank also drops hits below --min-similarity)
     queries = [backend.embed_text(w) for w in words]

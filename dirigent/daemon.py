@@ -34,7 +34,6 @@ from dirigent.paths import inside
 from dirigent.playback import Sink
 from dirigent.search import MIN_SIMILARITY, Constraints, Result, Searcher
 from dirigent.studio import Rendered, Request, Source, Studio
-from dirigent.suggest import suggest
 from dirigent.transport import JUMP_BEATS, TransportClock
 
 log = logging.getLogger(__name__)
@@ -534,17 +533,7 @@ class Daemon:
             if action == "like" and i in searcher.row_of
         ]
         taste = searcher.vectors[liked].mean(axis=0) if liked else None
-        picks = suggest(
-            row=searcher.row_of[stem_id],
-            categories=searcher.category_column,
-            keys=searcher.keys,
-            bpm=searcher.bpm,
-            is_loop=searcher.is_loop,
-            quality=searcher.quality,
-            vectors=searcher.vectors,
-            taste=taste,
-            top_k=top_k,
-        )
+        picks = searcher.complements(searcher.row_of[stem_id], taste=taste, top_k=top_k)
         results = [searcher.result(rank, row, score) for rank, (row, score) in enumerate(picks, 1)]
         latency = (time.perf_counter() - started) * 1000
         return self._logged(f"suggest {stem_id}", {"top_k": top_k}, results, latency, client)

@@ -24,6 +24,7 @@ from dirigent.embed.lexicon import CATEGORIES, TONAL, understand
 from dirigent.errors import AudioError, ParameterError
 from dirigent.index import VectorIndex
 from dirigent.path_tags import key_tag
+from dirigent.suggest import suggest
 
 LIKE_WEIGHT = 0.75  # Rocchio: pull toward what was liked for this prompt...
 SKIP_WEIGHT = 0.25  # ...and away from what was skipped
@@ -232,6 +233,23 @@ class Searcher:
         )
         self.row_of = {int(i): n for n, i in enumerate(self.ids)}
         self.row_of_path = {str(path): n for n, path in enumerate(self.paths)}
+
+    def complements(
+        self, row: int, *, taste: np.ndarray | None, top_k: int
+    ) -> list[tuple[int, float]]:
+        """(row, score) of stems that complete ``row``: :func:`dirigent.suggest.suggest` over
+        the served stems."""
+        return suggest(
+            row=row,
+            categories=self.category_column,
+            keys=self.keys,
+            bpm=self.bpm,
+            is_loop=self.is_loop,
+            quality=self.quality,
+            vectors=self.vectors,
+            taste=taste,
+            top_k=top_k,
+        )
 
     def category(self, row: int) -> str | None:
         """Category of a row: heard by the backend, else from the path ("" -> None)."""
