@@ -16,7 +16,7 @@ from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_packet import OscPacket
 
 from bridge.osc import docs
-from bridge.osc.server import MAX_PACKET, OscServer, encode
+from bridge.osc.server import MAX_PACKET, OscServer, encode, grow_receive_buffer
 from bridge.osc.table import BY_ADDRESS, ROUTES
 from dirigent.daemon import MAX_LISTENING
 from dirigent.errors import ConfigError
@@ -312,6 +312,40 @@ def test_symlinks_out_of_the_library_are_refused(
     finally:
         link.unlink()
     assert reply == "/dirigent/error" and "outside the library" in args[1]
+
+
+class CappedSocket:
+    """A socket whose system grants at most ``cap`` bytes of receive buffer: by refusing more
+    (macOS) or by granting less than asked, silently (Linux's rmem_max; Linux reports twice
+    what it grants)."""
+
+    def __init__(self, cap: int, *, refuses: bool) -> None:
+        self.cap, self.refuses, self.size = cap, refuses, 0
+
+    def setsockopt(self, level: int, option: int, size: int) -> None:
+        if self.refuses and size > self.cap:
+            raise OSError(55, "No buffer space available")
+        self.size = size if self.refuses else 2 * min(size, self.cap)
+
+    def getsockopt(self, level: int, option: int) -> int:
+        return self.size
+
+
+@pytest.mark.parametrize(
+    ("sock", "granted"),
+    [
+        (CappedSocket(8 << 20, refuses=False), 8 << 20),  # allowed: Linux reports 2 x 4 MiB
+        (CappedSocket(212992, refuses=False), 425984),  # Linux's default rmem_max
+        (CappedSocket(3 << 20, refuses=True), 2 << 20),  # refused above 3 MiB: halved to 2
+    ],
+)
+def test_the_receive_buffer_is_grown_and_a_short_one_named(
+    sock: CappedSocket, granted: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert grow_receive_buffer(sock, 4 << 20) == granted  # type: ignore[arg-type]
+    short = [r.getMessage() for r in caplog.records if "receive buffer" in r.getMessage()]
+    assert bool(short) == (granted < 4 << 20), short
+    assert all("net.core.rmem_max=4194304" in m for m in short)
 
 
 def test_rate_limit_drops_and_counts(daemon: Any) -> None:

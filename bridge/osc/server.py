@@ -32,6 +32,7 @@ BUNDLE_HEAD = b"#bundle\x00" + struct.pack(">Q", 1)  # time tag 1: immediately
 OUTBOX_POLL_S = 0.02  # late replies (renders) wait at most this long for the loop
 MAX_DRAIN = 10_000  # datagrams still answered after SIGTERM
 MAX_CLIENTS = 1024  # remembered senders (oldest forgotten first)
+RECEIVE_BUFFER = 4 << 20  # bytes the kernel may hold for the daemon: thousands of messages
 ACCEPTED_TAGS = frozenset("ifsdhTF")
 INT32 = (-(2**31), 2**31 - 1)
 
@@ -134,6 +135,32 @@ def _check(arg: Arg, value: Any) -> Any:
     return int(value)
 
 
+def grow_receive_buffer(sock: socket.socket, want: int = RECEIVE_BUFFER) -> int:
+    """Ask for ``want`` bytes of receive buffer (halving while the system refuses) and return
+    what was granted; warn when it is less: a burst beyond it is dropped by the kernel, and
+    Linux caps the request silently at ``net.core.rmem_max`` (208 KiB unless raised)."""
+    size = want
+    while True:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+            break
+        except OSError:  # macOS refuses more than kern.ipc.maxsockbuf allows
+            if size <= 1 << 16:
+                break
+            size //= 2
+    granted = int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+    if granted < want:
+        log.warning(
+            "the OSC receive buffer is %d KiB, not %d KiB: bursts of messages beyond it are "
+            "lost; raise the limit (Linux: sysctl -w net.core.rmem_max=%d; macOS: "
+            "kern.ipc.maxsockbuf)",
+            granted >> 10,
+            want >> 10,
+            want,
+        )
+    return granted
+
+
 def _padded(raw: bytes) -> bytes:
     """OSC string/blob padding: a NUL, then up to a multiple of 4 bytes."""
     return raw + b"\x00" * (4 - len(raw) % 4)
@@ -217,7 +244,7 @@ class OscServer:
             tuple[Client, str, Future[Any], Callable[[Any], list[Reply]]]
         ] = queue.SimpleQueue()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        self.receive_buffer = grow_receive_buffer(self.sock)
         try:
             self.sock.bind((host, port))
         except OSError as e:
