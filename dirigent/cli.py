@@ -369,7 +369,8 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
         print(
             f"dirigent serve: stopped; {s.datagrams} datagrams, {s.messages} messages, "
             f"{s.errors} refused, "
-            f"{s.rate_limited} over the rate limit, {s.refused_senders} from unknown senders; "
+            f"{s.rate_limited} over the rate limit, {s.refused_senders} from unknown senders, "
+            f"{s.overflowed} over the backlog; "
             f"{daemon.log.written} events logged ({daemon.log.errors_not_logged} errors over "
             "the logging rate only counted)",
             flush=True,

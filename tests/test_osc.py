@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +18,8 @@ from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_packet import OscPacket
 
 from bridge.osc import docs
+from bridge.osc import server as server_module
+from bridge.osc.client import OscClient
 from bridge.osc.server import MAX_PACKET, OscServer, encode, grow_receive_buffer
 from bridge.osc.table import BY_ADDRESS, ROUTES
 from dirigent.daemon import MAX_LISTENING
@@ -346,6 +350,58 @@ def test_the_receive_buffer_is_grown_and_a_short_one_named(
     short = [r.getMessage() for r in caplog.records if "receive buffer" in r.getMessage()]
     assert bool(short) == (granted < 4 << 20), short
     assert all("net.core.rmem_max=4194304" in m for m in short)
+
+
+@pytest.fixture
+def slow_status(daemon: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[OscServer]:
+    """A serving OscServer with a kernel receive buffer of a few datagrams, whose daemon
+    takes a second to answer /dirigent/status (as a long answer would, the GIL free)."""
+    status = daemon.status
+
+    def slow() -> dict[str, Any]:
+        time.sleep(1.0)
+        return status()
+
+    monkeypatch.setattr(daemon, "status", slow)
+    server = OscServer(daemon, port=0, rate=0)
+    server.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stop = threading.Event()
+    loop = threading.Thread(target=server.serve, args=(stop,))
+    loop.start()
+    yield server
+    stop.set()
+    loop.join(10)
+    server.close()
+
+
+def pongs_after_a_burst(server: OscServer, pings: int) -> int:
+    """Pongs to ``pings`` pings sent while the server answers a slow /dirigent/status."""
+    with OscClient(port=server.address[1]) as client:
+        client.send("/dirigent/status")
+        time.sleep(0.1)  # the status is being answered
+        for _ in range(pings):  # 1,000 a second: a few milliseconds outlast the buffer
+            client.send("/dirigent/ping")
+            time.sleep(0.001)
+        got = []
+        while messages := client.receive(2.0):
+            got += messages
+    assert "/dirigent/status/reply" in [a for a, _ in got], got[:3]
+    return sum(a == "/dirigent/pong" for a, _ in got)
+
+
+def test_a_burst_longer_than_the_kernel_buffer_is_answered_after_a_slow_message(
+    slow_status: OscServer,
+) -> None:
+    assert pongs_after_a_burst(slow_status, 500) == 500
+    assert slow_status.stats.overflowed == 0
+
+
+def test_a_backlog_past_its_bound_is_dropped_and_counted(
+    slow_status: OscServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server_module, "MAX_BACKLOG", 20)  # the status and 19 pings
+    assert pongs_after_a_burst(slow_status, 100) == 19
+    assert slow_status.stats.overflowed == 81
 
 
 def test_rate_limit_drops_and_counts(daemon: Any) -> None:

@@ -8,6 +8,7 @@ import ipaddress
 import logging
 import math
 import queue
+import select
 import socket
 import struct
 import threading
@@ -31,6 +32,9 @@ MAX_REPLY = 1400  # bytes per reply datagram: one Ethernet/Wi-Fi frame, no fragm
 BUNDLE_HEAD = b"#bundle\x00" + struct.pack(">Q", 1)  # time tag 1: immediately
 OUTBOX_POLL_S = 0.02  # late replies (renders) wait at most this long for the loop
 MAX_DRAIN = 10_000  # datagrams still answered after SIGTERM
+READ_BATCH = 256  # datagrams the reader takes off the socket at one wake-up, at most
+MAX_BACKLOG = 50_000  # datagrams read and not yet answered, at most; beyond, they are dropped
+MAX_BACKLOG_BYTES = 16 << 20  # ... and their bytes
 MAX_CLIENTS = 1024  # remembered senders (oldest forgotten first)
 RECEIVE_BUFFER = 4 << 20  # bytes the kernel may hold for the daemon: thousands of messages
 ACCEPTED_TAGS = frozenset("ifsdhTF")
@@ -60,6 +64,7 @@ class Stats:
     refused_senders: int = 0
     rate_limited: int = 0
     send_failures: int = 0
+    overflowed: int = 0  # dropped on arrival: the backlog was full
     by_reason: dict[str, int] = field(default_factory=dict)
 
 
@@ -251,6 +256,8 @@ class OscServer:
             self.sock.close()
             raise ConfigError(f"cannot listen on {host}:{port}: {e}") from e
         self.address = self.sock.getsockname()
+        # the backlog: each counter has one writer (the reader thread, or the receive loop)
+        self._read_count = self._read_bytes = self._answered_count = self._answered_bytes = 0
 
     # --- the protocol -----------------------------------------------------------------------
 
@@ -351,17 +358,65 @@ class OscServer:
     # --- the socket -------------------------------------------------------------------------
 
     def serve(self, stop: threading.Event) -> None:
-        """Receive, route and reply until ``stop`` is set; then answer what already arrived.
-        Replies that come later (a render is ready) are sent as they appear in the outbox."""
-        self.sock.settimeout(OUTBOX_POLL_S)
+        """Route and reply until ``stop`` is set; then answer what already arrived. A reader
+        thread takes datagrams off the socket as they come, so that a burst outlasting the
+        kernel's buffer is not lost while a message is being answered. Replies that come later
+        (a render is ready) are sent as they appear in the outbox."""
+        inbox: queue.SimpleQueue[list[tuple[bytes, tuple[str, int]]]] = queue.SimpleQueue()
+        reader = threading.Thread(
+            target=self._read, args=(stop, inbox), name="dirigent-osc-read", daemon=True
+        )
+        reader.start()
         while not stop.is_set():
-            self._once()
+            try:
+                self._answer(inbox.get(timeout=OUTBOX_POLL_S))
+            except queue.Empty:
+                pass
             self.send_later()
-        self.sock.setblocking(False)
-        for _ in range(MAX_DRAIN):
-            if not self._once():
+        reader.join()
+        left = 0
+        while left < MAX_DRAIN:
+            try:
+                batch = inbox.get_nowait()
+            except queue.Empty:
                 break
+            self._answer(batch)
+            left += len(batch)
+        while left < MAX_DRAIN and self._once():
+            left += 1
         self.send_later()
+
+    def _read(self, stop: threading.Event, inbox: queue.SimpleQueue[Any]) -> None:
+        """Move datagrams from the socket to ``inbox`` in batches until ``stop`` is set,
+        dropping (and counting) those that would grow the backlog past its bounds."""
+        self.sock.setblocking(False)
+        while not stop.is_set():
+            if not select.select([self.sock], [], [], OUTBOX_POLL_S)[0]:
+                continue
+            batch = []
+            for _ in range(READ_BATCH):
+                try:
+                    data, sender = self.sock.recvfrom(65535)
+                except BlockingIOError:
+                    break
+                except OSError:  # e.g. ICMP port unreachable from an earlier reply
+                    continue
+                backlog = self._read_count - self._answered_count
+                held = self._read_bytes - self._answered_bytes
+                if backlog >= MAX_BACKLOG or held + len(data) > MAX_BACKLOG_BYTES:
+                    self.stats.overflowed += 1
+                    continue
+                self._read_count += 1
+                self._read_bytes += len(data)
+                batch.append((data, sender))
+            if batch:
+                inbox.put(batch)
+
+    def _answer(self, batch: list[tuple[bytes, tuple[str, int]]]) -> None:
+        for data, sender in batch:
+            self._send(self.handle(data, sender))
+            self._answered_count += 1
+            self._answered_bytes += len(data)
 
     def later(self) -> list[tuple[bytes, tuple[str, int]]]:
         """Datagrams for the answers finished on another thread and for the daemon's late
@@ -391,14 +446,23 @@ class OscServer:
         self._send(self.later())
 
     def _send(self, datagrams: list[tuple[bytes, tuple[str, int]]]) -> None:
+        """Send each datagram; a full send buffer is waited for a moment, never longer."""
         for payload, dest in datagrams:
             try:
                 self.sock.sendto(payload, dest)
+            except BlockingIOError:
+                if not select.select([], [self.sock], [], OUTBOX_POLL_S)[1]:
+                    self.stats.send_failures += 1
+                    continue
+                try:
+                    self.sock.sendto(payload, dest)
+                except OSError:
+                    self.stats.send_failures += 1
             except OSError:
                 self.stats.send_failures += 1
 
     def _once(self) -> bool:
-        """Serve one datagram; False when none was waiting."""
+        """Serve one datagram left on the socket; False when none was waiting."""
         try:
             data, sender = self.sock.recvfrom(65535)
         except (TimeoutError, BlockingIOError):
