@@ -369,7 +369,7 @@ class OscServer:
         reader.start()
         while not stop.is_set():
             try:
-                self._answer(inbox.get(timeout=OUTBOX_POLL_S))
+                self._handle_all(inbox.get(timeout=OUTBOX_POLL_S))
             except queue.Empty:
                 pass
             self.send_later()
@@ -380,7 +380,7 @@ class OscServer:
                 batch = inbox.get_nowait()
             except queue.Empty:
                 break
-            self._answer(batch)
+            self._handle_all(batch)
             left += len(batch)
         while left < MAX_DRAIN and self._once():
             left += 1
@@ -412,7 +412,7 @@ class OscServer:
             if batch:
                 inbox.put(batch)
 
-    def _answer(self, batch: list[tuple[bytes, tuple[str, int]]]) -> None:
+    def _handle_all(self, batch: list[tuple[bytes, tuple[str, int]]]) -> None:
         for data, sender in batch:
             self._send(self.handle(data, sender))
             self._answered_count += 1
