@@ -3,8 +3,10 @@ kind of malformed message (one /dirigent/error, nothing else happens)."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
 import socket
 import threading
 import time
@@ -402,6 +404,35 @@ def test_a_backlog_past_its_bound_is_dropped_and_counted(
     monkeypatch.setattr(server_module, "MAX_BACKLOG", 20)  # the status and 19 pings
     assert pongs_after_a_burst(slow_status, 100) == 19
     assert slow_status.stats.overflowed == 81
+
+
+def test_signals_do_not_stall_the_receive_loop(daemon: Any) -> None:
+    server = OscServer(daemon, port=0, rate=0)
+    stop = threading.Event()
+    got: list[tuple[str, list[Any]]] = []
+
+    def client_side() -> None:
+        with OscClient(port=server.address[1]) as client:
+            for _ in range(300):
+                os.kill(os.getpid(), signal.SIGUSR1)
+                time.sleep(0.002)
+            me = f"127.0.0.1:{client.sock.getsockname()[1]}"
+            daemon.outbox.put((me, "/dirigent/pong", (), False))  # a late reply, nothing sent
+            got.extend(client.receive(1.0))
+            client.send("/dirigent/ping")  # wakes a stalled loop, so that it can stop
+            stop.set()
+
+    # a handler that takes a moment, as getting the GIL back can
+    previous = signal.signal(signal.SIGUSR1, lambda *_: time.sleep(0.001))
+    helper = threading.Thread(target=client_side)
+    helper.start()
+    try:
+        server.serve(stop)  # here, in the main thread, where Python runs signal handlers
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+        helper.join()
+        server.close()
+    assert got == [("/dirigent/pong", [])]
 
 
 def test_rate_limit_drops_and_counts(daemon: Any) -> None:

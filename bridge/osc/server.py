@@ -362,7 +362,9 @@ class OscServer:
         thread takes datagrams off the socket as they come, so that a burst outlasting the
         kernel's buffer is not lost while a message is being answered. Replies that come later
         (a render is ready) are sent as they appear in the outbox."""
-        inbox: queue.SimpleQueue[list[tuple[bytes, tuple[str, int]]]] = queue.SimpleQueue()
+        # a Queue, not a SimpleQueue: in Python 3.11 a signal can leave SimpleQueue.get(timeout)
+        # waiting forever (its deadline, once passed, becomes "no deadline")
+        inbox: queue.Queue[list[tuple[bytes, tuple[str, int]]]] = queue.Queue()
         reader = threading.Thread(
             target=self._read, args=(stop, inbox), name="dirigent-osc-read", daemon=True
         )
@@ -386,7 +388,7 @@ class OscServer:
             left += 1
         self.send_later()
 
-    def _read(self, stop: threading.Event, inbox: queue.SimpleQueue[Any]) -> None:
+    def _read(self, stop: threading.Event, inbox: queue.Queue[Any]) -> None:
         """Move datagrams from the socket to ``inbox`` in batches until ``stop`` is set,
         dropping (and counting) those that would grow the backlog past its bounds."""
         self.sock.setblocking(False)
