@@ -655,17 +655,19 @@ class Catalog:
         )
 
     def vector_matrix(self, backend: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(ids that have a ``backend`` vector, their vectors) among stems ``ids`` (ascending)."""
+        """(ids that have a ``backend`` vector, their vectors) among stems ``ids`` (ascending).
+
+        All of the backend's vectors are read and the asked ones picked here: at 100k stems,
+        handing DuckDB the ids to filter and sort by cost three times as long."""
         table = self.con.execute(
-            """
-            SELECT stem_id, vector FROM embeddings
-            WHERE backend = ? AND stem_id IN (SELECT unnest(?)) ORDER BY stem_id
-            """,
-            [backend, ids.tolist()],
+            "SELECT stem_id, vector FROM embeddings WHERE backend = ?", [backend]
         ).fetchnumpy()
-        found = table["stem_id"].astype(np.int64)
-        vectors = np.stack(list(table["vector"])).astype(np.float32) if found.size else None
-        return found, vectors if vectors is not None else np.zeros((0, 0), np.float32)
+        stored = table["stem_id"].astype(np.int64)
+        rows = np.flatnonzero(np.isin(stored, ids))
+        rows = rows[np.argsort(stored[rows], kind="stable")]
+        if not rows.size:
+            return stored[rows], np.zeros((0, 0), np.float32)
+        return stored[rows], np.stack(table["vector"][rows]).astype(np.float32)
 
     def set_features(self, rows: Sequence[tuple[int, int, list[float]]]) -> None:
         """Store (stem id, descriptor version, descriptors), replacing older ones."""
