@@ -356,7 +356,7 @@ def test_the_receive_buffer_is_grown_and_a_short_one_named(
 
 @pytest.fixture
 def slow_status(daemon: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[OscServer]:
-    """A serving OscServer with a kernel receive buffer of a few datagrams, whose daemon
+    """A serving OscServer with a kernel receive buffer of a few dozen datagrams, whose daemon
     takes a second to answer /dirigent/status (as a long answer would, the GIL free)."""
     status = daemon.status
 
@@ -366,7 +366,7 @@ def slow_status(daemon: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[OscSer
 
     monkeypatch.setattr(daemon, "status", slow)
     server = OscServer(daemon, port=0, rate=0)
-    server.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    server.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
     stop = threading.Event()
     loop = threading.Thread(target=server.serve, args=(stop,))
     loop.start()
