@@ -19,8 +19,8 @@ import sys
 import tempfile
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import numpy as np
@@ -292,7 +292,7 @@ def write_track(path: Path, seconds: float) -> Path:
     return path
 
 
-def pings(client: OscClient, until: Any = None) -> list[float]:
+def pings(client: OscClient, until: Callable[[], bool] | None = None) -> list[float]:
     """Milliseconds per ping: :data:`N_PINGS` of them, or as many as fit before ``until()``."""
     times: list[float] = []
     while len(times) < N_PINGS if until is None else not until():
