@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
@@ -35,6 +37,8 @@ CANDIDATES_PER_RESULT = 8
 MIN_SIMILARITY = 0.01  # hits must share something with the query
 TEXT_CACHE = 4096  # prompt vectors kept
 TOP_BLOCK = 64  # scores per block when picking the best of many
+SUBSETS = 16  # filters whose passing rows and vectors are kept: prompts repeat on stage
+SUBSET_SHARE = 0.5  # the kept vectors hold at most this share of the library's, all together
 
 _BPM = re.compile(r"\b(?:at\s+)?(\d{2,3}(?:\.\d+)?)\s*-?\s*bpm\b", re.IGNORECASE)
 _KEY = re.compile(
@@ -233,6 +237,8 @@ class Searcher:
         )
         self.row_of = {int(i): n for n, i in enumerate(self.ids)}
         self.row_of_path = {str(path): n for n, path in enumerate(self.paths)}
+        self._subsets: OrderedDict[tuple[Constraints, bool], Subset] = OrderedDict()
+        self._subsets_lock = threading.Lock()  # the listen thread ranks too
 
     def complements(
         self, row: int, *, taste: np.ndarray | None, top_k: int
@@ -484,7 +490,7 @@ class Searcher:
             query = normalise(query)
         else:
             query = None
-        mask = self._mask(constraints, words)
+        passing = self._passing(constraints, words)
         # "more like this" answers with other sounds: an example is not its own result
         left_out = skipped | {int(self.ids[r]) for r in example_rows if r is not None}
         # a prompt that only says no ("no kick", "not distorted") shares nothing with what it
@@ -492,7 +498,7 @@ class Searcher:
         terms = understand(words)[0] if words and not like else ()
         floor = -np.inf if terms and all(t.weight < 0 for t in terms) else min_similarity
         hits = []
-        for stem_id, score in self._candidates(query, mask, top_k + len(left_out), discover):
+        for stem_id, score in self._candidates(query, passing, top_k + len(left_out), discover):
             if stem_id in left_out or (query is not None and score < floor):
                 continue
             bonus = DISCOVERY_BONUS if discover and stem_id not in self.returned else 0.0
@@ -525,23 +531,48 @@ class Searcher:
             stem_id not in self.returned,
         )
 
+    def _passing(self, c: Constraints, words: str) -> Subset | None:
+        """The rows that pass the hard filters, and their vectors where they are kept: the
+        latest :data:`SUBSETS` filters' are, up to :data:`SUBSET_SHARE` of the library's
+        vectors. None when nothing is filtered."""
+        if c == Constraints():
+            return None
+        key = (c, c.key is not None and _asks_tonal(c, words))  # all the mask reads of words
+        with self._subsets_lock:
+            if (kept := self._subsets.get(key)) is not None:
+                self._subsets.move_to_end(key)
+                return kept
+        rows = np.flatnonzero(self._mask(c, words))
+        budget = int(self.ids.size * SUBSET_SHARE)
+        kept = Subset(rows, self.vectors[rows] if rows.size <= budget else None)
+        with self._subsets_lock:
+            self._subsets[key] = kept
+            while (
+                len(self._subsets) > SUBSETS
+                or sum(s.rows.size for s in self._subsets.values() if s.vectors is not None)
+                > budget
+            ):
+                self._subsets.popitem(last=False)
+        return kept
+
     def _candidates(
-        self, query: np.ndarray | None, mask: np.ndarray | None, k: int, discover: bool
+        self, query: np.ndarray | None, passing: Subset | None, k: int, discover: bool
     ) -> list[tuple[int, float]]:
         """(stem id, cosine) best first: the index when nothing is filtered out, else an exact
         scan of the stems that pass the filters."""
+        rows = passing.rows if passing is not None else np.arange(self.ids.size)
         if query is None:
-            rows = np.flatnonzero(mask) if mask is not None else np.arange(self.ids.size)
             top = rows[_top(self.quality[rows], k)]
             return [(int(self.ids[n]), float(self.quality[n])) for n in top]
         want = k * CANDIDATES_PER_RESULT if discover else k
-        if mask is None and self.index.meta is not None:
+        if passing is None and self.index.meta is not None:
             found, scores = self.index.query(query, want)
             return list(zip(found.tolist(), scores.tolist(), strict=True))
-        rows = np.flatnonzero(mask) if mask is not None else np.arange(self.ids.size)
-        if rows.size * 20 < self.ids.size:  # a narrow filter: score only what passes
-            scores = self.vectors[rows] @ query
-        else:  # a broad one: one pass over all (no copy of the rows) is faster
+        if passing is None:
+            scores = self.vectors @ query
+        elif passing.vectors is not None:
+            scores = passing.vectors @ query
+        else:  # most of the library passes: one pass over all, no copy of the rows
             scores = (self.vectors @ query)[rows]
         top = _top(scores, want)
         return [(int(self.ids[rows[n]]), float(scores[n])) for n in top]
@@ -561,6 +592,14 @@ class Searcher:
         """In memory only: later searches for ``prompt`` move toward a liked stem and leave out
         a skipped one."""
         self.feedback_of.setdefault(_key(prompt), []).append((stem_id, action))
+
+
+@dataclass(frozen=True)
+class Subset:
+    """Rows that pass a filter, and their vectors copied together (None: too many to keep)."""
+
+    rows: np.ndarray
+    vectors: np.ndarray | None
 
 
 def _constraints(prompt: str, category: str | None) -> tuple[Constraints, str]:

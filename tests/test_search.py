@@ -23,7 +23,7 @@ from dirigent.embed.listen import DIMENSIONS, Calibration, ListenEmbedder
 from dirigent.errors import ParameterError
 from dirigent.index import VectorIndex
 from dirigent.ingest import ingest
-from dirigent.search import Constraints, Searcher, _top, parse_prompt
+from dirigent.search import SUBSET_SHARE, SUBSETS, Constraints, Searcher, _top, parse_prompt
 
 
 @pytest.mark.parametrize(
@@ -145,6 +145,52 @@ def test_index_round_trip_and_refusals(tmp_path: Path, rng: np.random.Generator)
     assert "corrupt" in (VectorIndex(tmp_path, "test", 16).load("state-1") or "")
     index.meta_path.write_text("{not json")
     assert "unreadable" in (VectorIndex(tmp_path, "test", 16).load("state-1") or "")
+
+
+def test_filtered_searches_kept_for_repeats_answer_as_a_fresh_scan(
+    tmp_path: Path, rng: np.random.Generator
+) -> None:
+    """Each filter's passing rows and vectors are kept for the prompts that repeat; answers
+    stay those of an exact scan of the rows that pass, whatever came before, and what is
+    kept stays within its bounds."""
+    n, backend = 3000, ListenEmbedder()
+    loops = rng.random(n) < 0.4
+    vectors = np.asarray(
+        [v / np.linalg.norm(v) for v in rng.standard_normal((n, backend.dim))], dtype=np.float32
+    )
+    searcher = Searcher(Catalog(tmp_path / "empty.duckdb"), backend, tmp_path / "index")
+    searcher.use(
+        {
+            "id": np.arange(1, n + 1),
+            "path": np.array([f"/s/{i}.wav" for i in range(n)], dtype=object),
+            "category": rng.choice(np.array(["kick", "bass", "pad", ""], dtype=object), n),
+            "is_loop": loops,
+            "duration": rng.uniform(0.1, 4.0, n),
+            "bpm": np.where(loops, rng.choice([124.0, 128.0, 140.0], n), np.nan),
+            "key": rng.choice(np.array(["", "A", "Am", "C", "F#m"], dtype=object), n),
+            "quality": rng.random(n),
+        },
+        vectors,
+    )
+    prompts = [
+        "dark loop 128bpm",
+        "bass loop in A minor",  # a tonal ask: drums without a key are left out...
+        "loop in A minor",  # ...and here they fit
+        "short punchy one-shot",
+        "no kick",
+        "warm loop",
+        *(f"kick {bpm} bpm" for bpm in range(100, 160, 2)),  # more filters than are kept
+    ]
+    for prompt in [*prompts, *reversed(prompts), *prompts[:6]]:
+        constraints, words = parse_prompt(prompt)
+        passing = np.flatnonzero(searcher._mask(constraints, words))
+        query = searcher._embed_text(words)
+        expected = passing[_top(vectors[passing] @ query, 10)]
+        results, _, _ = searcher.rank(prompt, top_k=10, min_similarity=-1.0)
+        assert [r.stem_id for r in results] == (expected + 1).tolist(), prompt
+    kept = searcher._subsets.values()
+    assert len(kept) <= SUBSETS
+    assert sum(s.rows.size for s in kept if s.vectors is not None) <= n * SUBSET_SHARE
 
 
 # --- searching a kit whose file names say nothing -------------------------------------------
