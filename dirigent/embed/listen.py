@@ -284,7 +284,8 @@ class ListenEmbedder:
         for block in (contribution, item):  # a category counts once: both blocks together
             block[: len(CATEGORIES)] += block[DETECTED : DETECTED + len(CATEGORIES)]
             block[DETECTED : 2 * DETECTED] = 0
-        order = [i for i in np.argsort(-contribution) if contribution[i] > 0][:3]
-        if not order:
-            order = list(np.argsort(-item)[:2])
+        order = np.argsort(-contribution)[:3]
+        order = order[contribution[order] > 0]  # the positive ones sort first
+        if not order.size:
+            order = np.argsort(-item)[:2]
         return " · ".join(("not " if query[i] < 0 else "") + DIMENSIONS[i] for i in order)
