@@ -560,14 +560,14 @@ class Searcher:
     ) -> list[tuple[int, float]]:
         """(stem id, cosine) best first: the index when nothing is filtered out, else an exact
         scan of the stems that pass the filters."""
+        want = k * CANDIDATES_PER_RESULT if discover else k
+        if query is not None and passing is None and self.index.meta is not None:
+            found, scores = self.index.query(query, want)
+            return list(zip(found.tolist(), scores.tolist(), strict=True))
         rows = passing.rows if passing is not None else np.arange(self.ids.size)
         if query is None:
             top = rows[_top(self.quality[rows], k)]
             return [(int(self.ids[n]), float(self.quality[n])) for n in top]
-        want = k * CANDIDATES_PER_RESULT if discover else k
-        if passing is None and self.index.meta is not None:
-            found, scores = self.index.query(query, want)
-            return list(zip(found.tolist(), scores.tolist(), strict=True))
         if passing is None:
             scores = self.vectors @ query
         elif passing.vectors is not None:
