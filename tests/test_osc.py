@@ -51,6 +51,7 @@ def test_ping_and_status(server: OscServer, daemon: Any) -> None:
     [(address, args)] = ask(server, "/dirigent/status")
     assert address == "/dirigent/status/reply"
     assert args[0] == "listen" and args[1] == len(daemon.searcher) and args[4] == 1
+    assert args[5:] == [0, 0]  # nothing waits behind it, nothing was dropped
 
 
 def test_search_replies_one_result_per_hit_then_end(server: OscServer) -> None:
@@ -404,6 +405,26 @@ def test_a_backlog_past_its_bound_is_dropped_and_counted(
     monkeypatch.setattr(server_module, "MAX_BACKLOG", 20)  # the status and 19 pings
     assert pongs_after_a_burst(slow_status, 100) == 19
     assert slow_status.stats.overflowed == 81
+
+
+def test_status_tells_the_backlog_and_what_was_dropped(
+    slow_status: OscServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server_module, "MAX_BACKLOG", 20)  # the status and 19 pings
+    with OscClient(port=slow_status.address[1]) as client:
+        client.send("/dirigent/status")
+        time.sleep(0.1)  # the status is being answered
+        for _ in range(100):
+            client.send("/dirigent/ping")
+            time.sleep(0.001)
+        first = client.receive(2.0)
+        assert first[0][0] == "/dirigent/status/reply"
+        client.send("/dirigent/status")  # once all are answered
+        replies = [m for m in client.receive(2.0) if m[0] == "/dirigent/status/reply"]
+        while not replies:
+            replies = [m for m in client.receive(2.0) if m[0] == "/dirigent/status/reply"]
+    assert first[0][1][5:] == [19, 81]  # waiting behind it, dropped
+    assert replies[0][1][5:] == [0, 81]
 
 
 def test_signals_do_not_stall_the_receive_loop(daemon: Any) -> None:

@@ -79,6 +79,11 @@ class _Ctx:
     def clients(self) -> int:
         return len(self._server.clients)
 
+    def backlog(self) -> tuple[int, int]:
+        server = self._server
+        waiting = server._read_count - server._answered_count - 1  # this one is read, not answered
+        return max(0, waiting), server.stats.overflowed
+
     def set_listening(self, on: bool) -> None:
         self._client.listens = on
 

@@ -24,6 +24,10 @@ class Context(Protocol):
 
     def clients(self) -> int: ...
 
+    def backlog(self) -> tuple[int, int]:
+        """Messages waiting behind this one, and those dropped since the start because the
+        backlog was full."""
+
     def set_reply_port(self, port: int) -> None: ...
 
     def set_listening(self, on: bool) -> None: ...
@@ -71,6 +75,7 @@ def status(ctx: Context) -> list[Reply]:
                 float(s["index_age_s"]),
                 float(s["uptime_s"]),
                 ctx.clients(),
+                *ctx.backlog(),
             ),
         )
     ]
@@ -331,8 +336,12 @@ ROUTES: tuple[Route, ...] = (
     Route(
         f"{PREFIX}/status",
         (),
-        (f"{PREFIX}/status/reply s:backend i:stems f:index_age_s f:uptime_s i:clients",),
-        "Backend, stems served, index age, uptime and clients seen.",
+        (
+            f"{PREFIX}/status/reply s:backend i:stems f:index_age_s f:uptime_s i:clients "
+            "i:backlog i:dropped",
+        ),
+        "Backend, stems served, index age, uptime, clients seen, messages waiting behind this "
+        "one, and messages dropped since the start because too many waited.",
         status,
     ),
     Route(
