@@ -544,7 +544,7 @@ class Searcher:
                 return kept
         rows = np.flatnonzero(self._mask(c, words))
         budget = int(self.ids.size * SUBSET_SHARE)
-        kept = Subset(rows, self.vectors[rows] if rows.size <= budget else None)
+        kept = Subset(rows, np.asfortranarray(self.vectors[rows]) if rows.size <= budget else None)
         with self._subsets_lock:
             self._subsets[key] = kept
             while (
@@ -570,8 +570,12 @@ class Searcher:
             return [(int(self.ids[n]), float(self.quality[n])) for n in top]
         if passing is None:
             scores = self.vectors @ query
-        elif passing.vectors is not None:
-            scores = passing.vectors @ query
+        elif passing.vectors is not None:  # a column per dimension: a prompt names a few
+            named = np.flatnonzero(query)
+            if named.size * 2 < query.size:
+                scores = passing.vectors[:, named] @ query[named]
+            else:  # examples and feedback weigh every dimension
+                scores = passing.vectors @ query
         else:  # most of the library passes: one pass over all, no copy of the rows
             scores = (self.vectors @ query)[rows]
         top = _top(scores, want)
@@ -596,7 +600,8 @@ class Searcher:
 
 @dataclass(frozen=True)
 class Subset:
-    """Rows that pass a filter, and their vectors copied together (None: too many to keep)."""
+    """Rows that pass a filter, and their vectors copied together, column by column (None: too
+    many to keep)."""
 
     rows: np.ndarray
     vectors: np.ndarray | None

@@ -188,6 +188,10 @@ def test_filtered_searches_kept_for_repeats_answer_as_a_fresh_scan(
         expected = passing[_top(vectors[passing] @ query, 10)]
         results, _, _ = searcher.rank(prompt, top_k=10, min_similarity=-1.0)
         assert [r.stem_id for r in results] == (expected + 1).tolist(), prompt
+        example = vectors[rng.integers(n)]  # "more like this": every dimension weighs
+        expected = passing[_top(vectors[passing] @ example, 10)]
+        found = searcher._candidates(example, searcher._passing(constraints, words), 10, False)
+        assert [i for i, _ in found] == (expected + 1).tolist(), prompt
     kept = searcher._subsets.values()
     assert len(kept) <= SUBSETS
     assert sum(s.rows.size for s in kept if s.vectors is not None) <= n * SUBSET_SHARE
