@@ -25,6 +25,7 @@ from dirigent.config import Config
 from dirigent.embed import load_backend
 from dirigent.embed.base import Embedder
 from dirigent.embed.lexicon import CATEGORIES
+from dirigent.embed.listen import ListenEmbedder
 from dirigent.errors import DirigentError, ParameterError
 from dirigent.event_log import EventLog, Query
 from dirigent.mutate import PARAMS, Mutation
@@ -191,7 +192,13 @@ class Daemon:
         old = self.searcher
         if catalog.library_state(old.key) == old.state:
             return
-        backend = load_backend(self.config) if hasattr(old.backend, "calibrate") else old.backend
+        # the listen backend's calibration belongs to the library it was taken on: a new backend
+        # for the new library, with the same category model (28 MB, not read again)
+        backend = (
+            ListenEmbedder(old.backend.model)
+            if isinstance(old.backend, ListenEmbedder)
+            else old.backend
+        )
         new = self._load(catalog, backend)
         for key, events in old.feedback_of.items():  # feedback not yet flushed stays in force
             known = set(new.feedback_of.get(key, []))

@@ -117,11 +117,13 @@ def test_renders_that_land_together_are_served_with_one_reload(
     server: OscServer, daemon: Any
 ) -> None:
     hat = stem_of(daemon, "Closed_Hat_01")
-    reloads = daemon.reloads
+    reloads, backend = daemon.reloads, daemon.backend
     with renders_landing_while_the_log_is_busy(daemon, 3):
         ask(server, "/dirigent/variations", hat, 3)
     announced = wait_ready(server, 3)
     assert daemon.reloads == reloads + 1
+    assert daemon.backend is not backend  # calibrated on the new library...
+    assert daemon.backend.model is backend.model  # ...with the category model already loaded
     assert {int(args[1]) for args in announced} <= {int(i) for i in daemon.searcher.ids}
     assert len({args[0] for args in announced}) == 3
 
