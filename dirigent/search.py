@@ -532,9 +532,9 @@ class Searcher:
         )
 
     def _passing(self, c: Constraints, words: str) -> Subset | None:
-        """The rows that pass the hard filters, and their vectors where they are kept: the
-        latest :data:`SUBSETS` filters' are, up to :data:`SUBSET_SHARE` of the library's
-        vectors. None when nothing is filtered."""
+        """The rows that pass the hard filters, with their vectors where they are kept (for
+        the latest :data:`SUBSETS` filters, up to :data:`SUBSET_SHARE` of the library's vectors
+        in all); None when nothing is filtered."""
         if c == Constraints():
             return None
         key = (c, c.key is not None and _asks_tonal(c, words))  # all the mask reads of words
