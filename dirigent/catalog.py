@@ -658,16 +658,26 @@ class Catalog:
         """(ids that have a ``backend`` vector, their vectors) among stems ``ids`` (ascending).
 
         All of the backend's vectors are read and the asked ones picked here: at 100k stems,
-        handing DuckDB the ids to filter and sort by cost three times as long."""
+        handing DuckDB the ids to filter and sort by cost three times as long. They are joined
+        end to end and cut into rows (twice as fast as stacking 100k arrays), their lengths
+        checked first."""
         table = self.con.execute(
-            "SELECT stem_id, vector FROM embeddings WHERE backend = ?", [backend]
+            "SELECT stem_id, vector, len(vector) AS dim FROM embeddings WHERE backend = ?",
+            [backend],
         ).fetchnumpy()
         stored = table["stem_id"].astype(np.int64)
         rows = np.flatnonzero(np.isin(stored, ids))
         rows = rows[np.argsort(stored[rows], kind="stable")]
         if not rows.size:
             return stored[rows], np.zeros((0, 0), np.float32)
-        return stored[rows], np.stack(table["vector"][rows]).astype(np.float32)
+        dims = np.unique(table["dim"][rows])
+        if dims.size > 1:
+            raise CatalogError(
+                f"vectors of {backend} differ in length ({', '.join(map(str, dims))}): "
+                f"the catalog {self.path} is damaged"
+            )
+        joined = np.concatenate(table["vector"][rows]).astype(np.float32, copy=False)
+        return stored[rows], joined.reshape(rows.size, int(dims[0]))
 
     def set_features(self, rows: Sequence[tuple[int, int, list[float]]]) -> None:
         """Store (stem id, descriptor version, descriptors), replacing older ones."""

@@ -83,3 +83,7 @@ def test_vectors_come_back_for_the_stems_asked_that_have_them(served_config: Any
         assert found.tolist() == [ids[3]] and got.tolist() == [vectors[0].tolist()]
         found, got = catalog.vector_matrix("test@1", ids[[0, 2]])
         assert found.shape == (0,) and got.shape == (0, 0)
+        # vectors are joined end to end and cut into rows: rows of two lengths are refused
+        catalog.set_vectors("test@1", [int(ids[0])], np.ones((1, 4), np.float32), replace_all=False)
+        with pytest.raises(CatalogError, match="differ in length"):
+            catalog.vector_matrix("test@1", ids)
