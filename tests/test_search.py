@@ -139,6 +139,10 @@ def test_index_round_trip_and_refusals(tmp_path: Path, rng: np.random.Generator)
     assert fresh.load("state-1") is None
     assert "stale" in (VectorIndex(tmp_path, "test", 16).load("state-2") or "")
     assert "dim" not in (VectorIndex(tmp_path, "test", 8).load("state-1") or "dim")
+    meta = json.loads(index.meta_path.read_text())
+    index.meta_path.write_text(json.dumps({**meta, "checksum": "0f" * 16}))  # BLAKE2b, before
+    assert "older Dirigent" in (VectorIndex(tmp_path, "test", 16).load("state-1") or "")
+    index.meta_path.write_text(json.dumps(meta))
     data = bytearray(index.ann_path.read_bytes())
     data[100:108] = b"garbage!"
     index.ann_path.write_bytes(bytes(data))
