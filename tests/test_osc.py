@@ -377,8 +377,9 @@ def slow_status(daemon: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[OscSer
     server.close()
 
 
-def pongs_after_a_burst(server: OscServer, pings: int) -> int:
-    """Pongs to ``pings`` pings sent while the server answers a slow /dirigent/status."""
+def burst_behind_a_slow_status(server: OscServer, pings: int) -> list[tuple[str, list[Any]]]:
+    """Replies to /dirigent/status and to ``pings`` pings sent while it is being answered
+    (slowly), then to a second /dirigent/status sent once all are answered."""
     with OscClient(port=server.address[1]) as client:
         client.send("/dirigent/status")
         time.sleep(0.1)  # the status is being answered
@@ -388,43 +389,30 @@ def pongs_after_a_burst(server: OscServer, pings: int) -> int:
         got = []
         while messages := client.receive(2.0):
             got += messages
-    assert "/dirigent/status/reply" in [a for a, _ in got], got[:3]
-    return sum(a == "/dirigent/pong" for a, _ in got)
+        got += client.request("/dirigent/status", until="/dirigent/status/reply")
+    statuses = [m for m in got if m[0] == "/dirigent/status/reply"]
+    assert len(statuses) == 2 and got[0] == statuses[0], got[:3]
+    return got
 
 
 def test_a_burst_longer_than_the_kernel_buffer_is_answered_after_a_slow_message(
     slow_status: OscServer,
 ) -> None:
-    assert pongs_after_a_burst(slow_status, 500) == 500
+    got = burst_behind_a_slow_status(slow_status, 500)
+    assert sum(a == "/dirigent/pong" for a, _ in got) == 500
     assert slow_status.stats.overflowed == 0
 
 
-def test_a_backlog_past_its_bound_is_dropped_and_counted(
+def test_a_backlog_past_its_bound_is_dropped_counted_and_told(
     slow_status: OscServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(server_module, "MAX_BACKLOG", 20)  # the status and 19 pings
-    assert pongs_after_a_burst(slow_status, 100) == 19
+    got = burst_behind_a_slow_status(slow_status, 100)
+    assert sum(a == "/dirigent/pong" for a, _ in got) == 19
     assert slow_status.stats.overflowed == 81
-
-
-def test_status_tells_the_backlog_and_what_was_dropped(
-    slow_status: OscServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(server_module, "MAX_BACKLOG", 20)  # the status and 19 pings
-    with OscClient(port=slow_status.address[1]) as client:
-        client.send("/dirigent/status")
-        time.sleep(0.1)  # the status is being answered
-        for _ in range(100):
-            client.send("/dirigent/ping")
-            time.sleep(0.001)
-        first = client.receive(2.0)
-        assert first[0][0] == "/dirigent/status/reply"
-        client.send("/dirigent/status")  # once all are answered
-        replies = [m for m in client.receive(2.0) if m[0] == "/dirigent/status/reply"]
-        while not replies:
-            replies = [m for m in client.receive(2.0) if m[0] == "/dirigent/status/reply"]
-    assert first[0][1][5:] == [19, 81]  # waiting behind it, dropped
-    assert replies[0][1][5:] == [0, 81]
+    first, then = [args[5:] for a, args in got if a == "/dirigent/status/reply"]
+    assert first == [19, 81]  # waiting behind it, dropped
+    assert then == [0, 81]  # once all are answered
 
 
 def test_signals_do_not_stall_the_receive_loop(daemon: Any) -> None:
