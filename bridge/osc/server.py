@@ -81,7 +81,7 @@ class _Ctx:
 
     def backlog(self) -> tuple[int, int]:
         server = self._server
-        waiting = server._read_count - server._answered_count - 1  # this one is read, not answered
+        waiting = server.backlog()[0] - 1  # this one is read, not yet answered
         return max(0, waiting), server.stats.overflowed
 
     def set_listening(self, on: bool) -> None:
@@ -408,8 +408,7 @@ class OscServer:
                     break
                 except OSError:  # e.g. ICMP port unreachable from an earlier reply
                     continue
-                backlog = self._read_count - self._answered_count
-                held = self._read_bytes - self._answered_bytes
+                backlog, held = self.backlog()
                 if backlog >= MAX_BACKLOG or held + len(data) > MAX_BACKLOG_BYTES:
                     self.stats.overflowed += 1
                     continue
@@ -418,6 +417,10 @@ class OscServer:
                 batch.append((data, sender))
             if batch:
                 inbox.put(batch)
+
+    def backlog(self) -> tuple[int, int]:
+        """Datagrams read and not yet answered, and their bytes."""
+        return self._read_count - self._answered_count, self._read_bytes - self._answered_bytes
 
     def _handle_all(self, batch: list[tuple[bytes, tuple[str, int]]]) -> None:
         for data, sender in batch:
