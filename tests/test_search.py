@@ -354,6 +354,17 @@ def test_a_sound_heard_as_no_instrument_gives_its_length_to_other(
     assert np.argmax(vectors @ backend.embed_text("bass")) == 2
 
 
+def test_a_sound_heard_as_other_more_than_any_category_has_none() -> None:
+    backend = ListenEmbedder()
+    vectors = np.zeros((3, len(DIMENSIONS)), dtype=np.float32)
+    bass, other, kick = (DIMENSIONS.index(d) for d in ("bass", OTHER, "kick"))
+    vectors[:, bass] = 0.3
+    vectors[0, other] = 0.6  # a table the classifier hears mostly as no instrument
+    vectors[1, other] = 0.2
+    vectors[2, [other, kick]] = 0.2, 0.1
+    assert backend.categories(vectors) == [None, "bass", "bass"]
+
+
 def test_a_prompt_asks_for_a_sound_not_a_control_shape(sr: int, rng: np.random.Generator) -> None:
     sounds = [
         *no_instruments(sr),  # the darkest, deepest things in the library, and no sound

@@ -168,13 +168,17 @@ class ListenEmbedder:
         self.calibration.save(path)
 
     def categories(self, vectors: np.ndarray) -> list[str | None]:
-        """The category each vector leans to most; None where none stands out (as for a sound
-        heard as no instrument at all, whose length ``other`` takes up)."""
-        block = np.atleast_2d(vectors)[:, : len(CATEGORIES)]
+        """The category each vector leans to most; None where none stands out, or where the
+        classifier hears no instrument (``other``) more than any category: a single-cycle table
+        heard 0.6 other and 0.3 bass is no bass, and must not pass a ``--category bass``
+        filter."""
+        vectors = np.atleast_2d(vectors)
+        block = vectors[:, : len(CATEGORIES) + 1]  # the classifier's categories, then other
         best = block.argmax(axis=1)
         strength = block.max(axis=1) / np.maximum(np.linalg.norm(vectors, axis=-1), 1e-9)
         return [
-            CATEGORIES[b] if s > MIN_CATEGORY else None for b, s in zip(best, strength, strict=True)
+            CATEGORIES[b] if b < len(CATEGORIES) and s > MIN_CATEGORY else None
+            for b, s in zip(best, strength, strict=True)
         ]
 
     def category_probabilities(self, descriptors: np.ndarray, is_loop: np.ndarray) -> np.ndarray:
