@@ -53,6 +53,12 @@ from dirigent.search import SUBSET_SHARE, SUBSETS, Constraints, Searcher, _top, 
         ("snare roll, shuffled", [("snare", 1), ("fast", 1), ("rolling", 1)]),
         ("lush marimba", [("wide", 1), ("synth", 1)]),
         ("Fingerschnippen", [("clap", 1)]),
+        ("vocal chop", [("vocal", 1), ("short", 1)]),
+        ("thumping kick, not filthy", [("punchy", 1), ("kick", 1), ("distorted", -1)]),
+        ("tape chords, lo-fi", [("warm", 1), ("synth", 1), ("noisy", 1)]),
+        ("sine bass with sustain", [("clean", 1), ("bass", 1), ("long", 1)]),
+        ("stampfende Bassdrum", [("punchy", 1), ("kick", 1)]),
+        ("rauschige Flöte", [("noisy", 1), ("synth", 1)]),
     ],
 )
 def test_lexicon(prompt: str, dimensions: list[tuple[str, int]]) -> None:
@@ -72,6 +78,8 @@ def test_lexicon(prompt: str, dimensions: list[tuple[str, int]]) -> None:
         ("gabber bass", [("distorted", 1.0), ("bass", 1.0)]),
         ("hoover", [("wide", 1.0), ("synth", 1.0)]),
         ("jungle break", [("fast", 1.0), ("drums", 1.0)]),
+        ("amen", [("fast", 1.0), ("drums", 1.0)]),
+        ("supersaw lead", [("wide", 1.0), ("synth", 1.0)]),
         ("minimal click", [("hypnotic", 1.0), ("short", 1.0), ("perc", 1.0)]),
     ],
 )
