@@ -13,6 +13,7 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -147,6 +148,7 @@ class Daemon:
         # replies that come later (a render is ready): (client, address, args, also to the
         # clients that listen to every announcement) for the bridge to send
         self.outbox: queue.SimpleQueue[tuple[str, str, tuple[Any, ...], bool]] = queue.SimpleQueue()
+        self.wake: Callable[[], None] = lambda: None  # the bridge's: a late reply is waiting
         self._landed: queue.SimpleQueue[Rendered] = queue.SimpleQueue()  # renders to catalogue
         self.folder = (config.db.parent / "sessions" / self.session).absolute()
         self.knobs: dict[str, float] = {}  # the session's mutation knobs (/dirigent/param, MIDI)
@@ -484,7 +486,7 @@ class Daemon:
         self._reload_if_changed(catalog)
         launch_beat, _ = self.next_bar()
         for done, stem in ready:
-            self.outbox.put(
+            self._post(
                 (
                     done.request.client,
                     "/dirigent/stem/ready",
@@ -522,9 +524,15 @@ class Daemon:
         )
         return stem
 
+    def _post(self, reply: tuple[str, str, tuple[Any, ...], bool]) -> None:
+        """Put a late reply (client, address, arguments, also to listeners) in the outbox and
+        wake the bridge to send it."""
+        self.outbox.put(reply)
+        self.wake()
+
     def _render_failed(self, request: Request, reason: str) -> None:
         self.log.error("/dirigent/mutate", reason, request.client)
-        self.outbox.put((request.client, "/dirigent/error", ("/dirigent/mutate", reason), False))
+        self._post((request.client, "/dirigent/error", ("/dirigent/mutate", reason), False))
 
     def suggest(self, stem_id: int, *, top_k: int = 8, client: str = "") -> Answer:
         """Stems that complete ``stem_id`` (answered like a search)."""
@@ -586,10 +594,10 @@ class Daemon:
                 beat, in_s = self.launch(stem_id, loop=loop, slot=slot, client=client)
             except DirigentError as e:
                 self.log.error("/dirigent/play", str(e), client)
-                self.outbox.put((client, "/dirigent/error", ("/dirigent/play", str(e)), False))
+                self._post((client, "/dirigent/error", ("/dirigent/play", str(e)), False))
                 return
             reply = (stem_id, float(beat), float(in_s))
-            self.outbox.put((client, "/dirigent/play/scheduled", reply, False))
+            self._post((client, "/dirigent/play/scheduled", reply, False))
 
         self._launcher.submit(job)
 
@@ -635,7 +643,7 @@ class Daemon:
         """The MIDI bridge bound a control (``kind`` "cc" or "nrpn"): tell whoever asked."""
         self.learning = None
         reply = (param, channel, control, kind)
-        self.outbox.put((self._learner, "/dirigent/midi/learned", reply, False))
+        self._post((self._learner, "/dirigent/midi/learned", reply, False))
 
     def next_bar(self) -> tuple[float, float]:
         """(beat, seconds from now) of the next bar line."""

@@ -125,6 +125,42 @@ def test_a_file_to_listen_to_holds_up_no_other_message(
     assert [dest for _, dest in server.later()] == []  # sent once
 
 
+def test_late_replies_go_out_at_once_though_an_idle_loop_looks_up_seldom(
+    daemon: Any,
+    slow_ear: threading.Event,
+    copied_kick: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(server_module, "STOP_POLL_S", 30.0)  # no poll in the test's time
+    server = OscServer(daemon, port=0, rate=0)
+    stop = threading.Event()
+    loop = threading.Thread(target=server.serve, args=(stop,))
+    loop.start()
+    try:
+        with OscClient(port=server.address[1]) as client:
+            armed = client.request(
+                "/dirigent/midi/learn", "drive", until="/dirigent/midi/learn/armed"
+            )
+            assert armed == [("/dirigent/midi/learn/armed", ["drive"])]
+            daemon.learned("drive", 1, 74)  # the MIDI bridge's thread: posted to the outbox
+            assert client.receive(5.0) == [("/dirigent/midi/learned", ["drive", 1, 74, "cc"])]
+            client.send("/dirigent/search/like", str(copied_kick[1]), 2)
+            time.sleep(0.2)  # being listened to
+            slow_ear.set()  # the answer is finished on the listen thread
+            replies: list[tuple[str, list[Any]]] = []
+            while not replies or replies[-1][0] != "/dirigent/results/end":
+                got = client.receive(5.0)
+                assert got, replies
+                replies += got
+            assert [a for a, _ in replies] == ["/dirigent/result"] * 2 + ["/dirigent/results/end"]
+            stop.set()
+            client.send("/dirigent/ping")  # wakes the loop to stop
+    finally:
+        stop.set()
+        loop.join(40)
+        server.close()
+
+
 def test_files_to_listen_to_are_bounded_and_their_failures_reported(
     server: OscServer, daemon: Any, slow_ear: threading.Event, copied_kick: tuple[Path, Path]
 ) -> None:

@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 MAX_PACKET = 8192  # bytes; a prompt is at most 500 characters
 MAX_REPLY = 1400  # bytes per reply datagram: one Ethernet/Wi-Fi frame, no fragments
 BUNDLE_HEAD = b"#bundle\x00" + struct.pack(">Q", 1)  # time tag 1: immediately
-OUTBOX_POLL_S = 0.02  # late replies (renders) wait at most this long for the loop
+STOP_POLL_S = 0.1  # how often an idle receive loop and reader look at the stop flag
+SEND_WAIT_S = 0.02  # longest wait for room in a full send buffer
 MAX_DRAIN = 10_000  # datagrams still answered after SIGTERM
 READ_BATCH = 256  # datagrams the reader takes off the socket at one wake-up, at most
 MAX_BACKLOG = 50_000  # datagrams read and not yet answered, at most; beyond, they are dropped
@@ -94,7 +95,7 @@ class _Ctx:
 
     def reply_later(self, answer: Future[Any], replies: Callable[[Any], list[Reply]]) -> None:
         server, client, address = self._server, self._client, self._address
-        answer.add_done_callback(lambda done: server.finished.put((client, address, done, replies)))
+        answer.add_done_callback(lambda done: server.answered(client, address, done, replies))
 
 
 def type_tags(dgram: bytes) -> str:
@@ -253,6 +254,7 @@ class OscServer:
         self.finished: queue.SimpleQueue[
             tuple[Client, str, Future[Any], Callable[[Any], list[Reply]]]
         ] = queue.SimpleQueue()
+        self._wake: Callable[[], None] = lambda: None  # while serving: a late reply is waiting
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.receive_buffer = grow_receive_buffer(self.sock)
         try:
@@ -366,17 +368,19 @@ class OscServer:
         """Route and reply until ``stop`` is set; then answer what already arrived. A reader
         thread takes datagrams off the socket as they come, so that a burst outlasting the
         kernel's buffer is not lost while a message is being answered. Replies that come later
-        (a render is ready) are sent as they appear in the outbox."""
+        (a render is ready) are sent as soon as they are posted: posting one wakes the loop
+        with an empty batch, so an idle daemon looks at nothing in between."""
         # a Queue, not a SimpleQueue: in Python 3.11 a signal can leave SimpleQueue.get(timeout)
         # waiting forever (its deadline, once passed, becomes "no deadline")
         inbox: queue.Queue[list[tuple[bytes, tuple[str, int]]]] = queue.Queue()
+        self._wake = self.daemon.wake = lambda: inbox.put([])
         reader = threading.Thread(
             target=self._read, args=(stop, inbox), name="dirigent-osc-read", daemon=True
         )
         reader.start()
         while not stop.is_set():
             try:
-                self._handle_all(inbox.get(timeout=OUTBOX_POLL_S))
+                self._handle_all(inbox.get(timeout=STOP_POLL_S))
             except queue.Empty:
                 pass
             self.send_later()
@@ -398,7 +402,7 @@ class OscServer:
         dropping (and counting) those that would grow the backlog past its bounds."""
         self.sock.setblocking(False)
         while not stop.is_set():
-            if not select.select([self.sock], [], [], OUTBOX_POLL_S)[0]:
+            if not select.select([self.sock], [], [], STOP_POLL_S)[0]:
                 continue
             batch = []
             for _ in range(READ_BATCH):
@@ -427,6 +431,13 @@ class OscServer:
             self._send(self.handle(data, sender))
             self._answered_count += 1
             self._answered_bytes += len(data)
+
+    def answered(
+        self, client: Client, address: str, done: Future[Any], replies: Callable[[Any], list[Reply]]
+    ) -> None:
+        """An answer finished on another thread: queue it for the receive loop and wake it."""
+        self.finished.put((client, address, done, replies))
+        self._wake()
 
     def later(self) -> list[tuple[bytes, tuple[str, int]]]:
         """Datagrams for the answers finished on another thread and for the daemon's late
@@ -461,7 +472,7 @@ class OscServer:
             try:
                 self.sock.sendto(payload, dest)
             except BlockingIOError:
-                if not select.select([], [self.sock], [], OUTBOX_POLL_S)[1]:
+                if not select.select([], [self.sock], [], SEND_WAIT_S)[1]:
                     self.stats.send_failures += 1
                     continue
                 try:
