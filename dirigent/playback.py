@@ -27,6 +27,8 @@ MAX_SLOTS = 16  # slots sounding at once: a client that names a new slot per lau
 # up voices until the audio callback overruns
 KEPT_LAUNCHES = 256  # the latest launches a player remembers: a daemon runs for days
 FILE_SINK_MAX_S = 600.0  # the file sink keeps this much audio (160 MB), then logs launches only
+FILE_SINK_TICK_S = 0.1  # the file sink renders what is due this often: no one listens, and a
+# launch lands on its sample whenever the block holding it is rendered
 
 
 @dataclass
@@ -212,7 +214,7 @@ class FileSink:
             due = self.sample_at(time.monotonic()) - self.player.position
             if due >= BLOCK:
                 self.advance(due - due % BLOCK)
-            time.sleep(BLOCK / self.player.sr)
+            self._stop.wait(FILE_SINK_TICK_S)
 
     def close(self) -> None:
         """Stop and close the files."""
