@@ -227,16 +227,14 @@ class Searcher:
         self.duration = table["duration"].astype(np.float64)
         self.quality = table["quality"].astype(np.float64)
         self.loudness = table.get("loudness", np.full(self.ids.size, np.nan)).astype(np.float64)
-        heard = (
-            self.backend.categories(vectors)  # type: ignore[attr-defined]
-            if hasattr(self.backend, "categories")
-            else [None] * self.ids.size
-        )
-        self.category_column = np.array(
-            [h or named for h, named in zip(heard, table["category"], strict=True)], dtype=str
-        )
-        self.row_of = {int(i): n for n, i in enumerate(self.ids)}
-        self.row_of_path = {str(path): n for n, path in enumerate(self.paths)}
+        named = table["category"].astype(str)
+        if hasattr(self.backend, "categories"):
+            heard = self.backend.categories(vectors)
+            self.category_column = np.where(heard != "", heard, named)
+        else:
+            self.category_column = named
+        self.row_of = dict(zip(self.ids.tolist(), range(self.ids.size), strict=True))
+        self.row_of_path = dict(zip(self.paths.tolist(), range(self.ids.size), strict=True))
         self._subsets: OrderedDict[tuple[Constraints, bool], Subset] = OrderedDict()
         self._subsets_lock = threading.Lock()  # the listen thread ranks too
 

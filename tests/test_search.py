@@ -288,7 +288,7 @@ def test_a_few_new_stems_are_embedded_on_the_calibration_in_place(
         assert kept.n == size and kept.added == len(later) - size > 0
         np.testing.assert_array_equal(later.vectors[:size], first.vectors)  # not made anew
         fresh = later.vectors[size:]
-        assert later.backend.categories(fresh).count("bass") >= len(fresh) - 1  # heard, in place
+        assert list(later.backend.categories(fresh)).count("bass") >= len(fresh) - 1  # heard, in place
         grown = add(size // 5)  # the library grew by more than 10 %: calibrated anew
         anew = Calibration.load(calibration)
         assert anew.n == len(grown) and anew.added == 0
@@ -358,7 +358,7 @@ def test_a_sound_heard_as_no_instrument_gives_its_length_to_other(
     vectors = backend.vectors(descriptors, np.zeros(3, dtype=bool), [None] * 3)
     other = vectors[:, DIMENSIONS.index(OTHER)]
     assert other[0] > 0.5 and other[1] > 0.5 and other[2] < 0.1
-    assert backend.categories(vectors) == [None, None, "bass"]
+    assert list(backend.categories(vectors)) == ["", "", "bass"]
     assert np.argmax(vectors @ backend.embed_text("bass")) == 2
 
 
@@ -370,7 +370,7 @@ def test_a_sound_heard_as_other_more_than_any_category_has_none() -> None:
     vectors[0, other] = 0.6  # a table the classifier hears mostly as no instrument
     vectors[1, other] = 0.2
     vectors[2, [other, kick]] = 0.2, 0.1
-    assert backend.categories(vectors) == [None, "bass", "bass"]
+    assert list(backend.categories(vectors)) == ["", "bass", "bass"]
 
 
 def test_a_prompt_asks_for_a_sound_not_a_control_shape(sr: int, rng: np.random.Generator) -> None:

@@ -167,8 +167,8 @@ class ListenEmbedder:
         self.calibration = replace(self.calibration, added=self.calibration.added + count)
         self.calibration.save(path)
 
-    def categories(self, vectors: np.ndarray) -> list[str | None]:
-        """The category each vector leans to most; None where none stands out, or where the
+    def categories(self, vectors: np.ndarray) -> np.ndarray:
+        """The category each vector leans to most; "" where none stands out, or where the
         classifier hears no instrument (``other``) more than any category: a single-cycle table
         heard 0.6 other and 0.3 bass is no bass, and must not pass a ``--category bass``
         filter."""
@@ -176,10 +176,8 @@ class ListenEmbedder:
         block = vectors[:, : len(CATEGORIES) + 1]  # the classifier's categories, then other
         best = block.argmax(axis=1)
         strength = block.max(axis=1) / np.maximum(np.linalg.norm(vectors, axis=-1), 1e-9)
-        return [
-            CATEGORIES[b] if b < len(CATEGORIES) and s > MIN_CATEGORY else None
-            for b, s in zip(best, strength, strict=True)
-        ]
+        names = np.array([*CATEGORIES, ""])  # other: none
+        return np.where(strength > MIN_CATEGORY, names[best], "")
 
     def category_probabilities(self, descriptors: np.ndarray, is_loop: np.ndarray) -> np.ndarray:
         """Probabilities over :data:`CATEGORIES` and ``other`` (no instrument: an oscillator
