@@ -780,8 +780,11 @@ class Catalog:
     def reserve_query_ids(self, n: int) -> range:
         """Take ``n`` query ids from the shared sequence, so the daemon numbers its queries
         without a round trip to disk and never collides with a CLI search."""
-        rows = self.con.execute("SELECT nextval('query_ids') FROM range(?)", [n]).fetchall()
-        first = int(rows[0][0])
+        first, last = self.con.execute(  # the ids stay in DuckDB: only the ends come out
+            "SELECT min(v), max(v) FROM (SELECT nextval('query_ids') AS v FROM range(?))", [n]
+        ).fetchone() or (0, -1)
+        if last - first + 1 != n:
+            raise CatalogError(f"{self.path}: query ids {first}..{last} are not {n} in a row")
         return range(first, first + n)
 
     def open_session(self, session: str, backend: str, listen: str, pid: int) -> None:

@@ -87,3 +87,14 @@ def test_vectors_come_back_for_the_stems_asked_that_have_them(served_config: Any
         catalog.set_vectors("test@1", [int(ids[0])], np.ones((1, 4), np.float32), replace_all=False)
         with pytest.raises(CatalogError, match="differ in length"):
             catalog.vector_matrix("test@1", ids)
+
+
+def test_query_ids_are_reserved_in_blocks_that_no_later_reservation_overlaps(
+    tmp_path: Path,
+) -> None:
+    with Catalog(tmp_path / "c.duckdb") as catalog:
+        first = catalog.reserve_query_ids(1000)
+        second = catalog.reserve_query_ids(3)
+    assert len(first) == 1000 and len(second) == 3 and second.start == first.stop
+    with Catalog(tmp_path / "c.duckdb") as catalog:  # opened again, as by a CLI search
+        assert catalog.reserve_query_ids(1).start == second.stop
