@@ -170,9 +170,9 @@ class Daemon:
         self._watcher.start()
         self.ready_s = now() - self.started
 
-    def _load(self, catalog: Catalog, backend: Embedder) -> Searcher:
+    def _load(self, catalog: Catalog, backend: Embedder, *, defer_index: bool = False) -> Searcher:
         searcher = Searcher(catalog, backend, self.index_dir, session="daemon")
-        searcher.refresh()
+        searcher.refresh(defer_index=defer_index)
         _return_freed_memory()
         return searcher
 
@@ -188,9 +188,10 @@ class Daemon:
                 seen = files
                 self.log.submit(self._reload_if_changed)
 
-    def _reload_if_changed(self, catalog: Catalog) -> None:
+    def _reload_if_changed(self, catalog: Catalog, *, defer_index: bool = False) -> None:
         """Swap in a new searcher when the catalog changed; queries keep being answered by the
-        old one until the swap (one reference assignment)."""
+        old one until the swap (one reference assignment). ``defer_index``: stems only added
+        are scanned beside the old index until :meth:`Searcher.complete_index`."""
         old = self.searcher
         if catalog.library_state(old.key) == old.state:
             return
@@ -201,7 +202,7 @@ class Daemon:
             if isinstance(old.backend, ListenEmbedder)
             else old.backend
         )
-        new = self._load(catalog, backend)
+        new = self._load(catalog, backend, defer_index=defer_index)
         for key, events in old.feedback_of.items():  # feedback not yet flushed stays in force
             known = set(new.feedback_of.get(key, []))
             new.feedback_of.setdefault(key, []).extend(e for e in events if e not in known)
@@ -464,9 +465,10 @@ class Daemon:
 
     def _serve_renders(self, catalog: Catalog) -> None:
         """Catalogue every render landed by now with its parent, serve them all with one reload
-        and announce each. A burst of variations costs a reload or two, not one per render (a
-        reload is seconds in a 100k-stem library), and a knob turned on and on is still
-        announced as its renders land."""
+        and announce each, then index them. A burst of variations costs a reload or two, not
+        one per render, and a knob turned on and on is still announced as its renders land.
+        The reload scans the new stems beside the index it had: the index build (seconds in a
+        100k-stem library) comes after the announcement."""
         ready = []
         while True:
             try:
@@ -483,7 +485,7 @@ class Daemon:
                 self._render_failed(done.request, reason)
         if not ready:
             return
-        self._reload_if_changed(catalog)
+        self._reload_if_changed(catalog, defer_index=True)  # searchable now, indexed below
         launch_beat, _ = self.next_bar()
         for done, stem in ready:
             self._post(
@@ -501,6 +503,8 @@ class Daemon:
                     True,
                 )
             )
+        if self._landed.empty():  # renders landing meanwhile wait for this, then defer again
+            self.searcher.complete_index()
 
     def _catalogue(self, catalog: Catalog, done: Rendered) -> dict[str, Any]:
         """Ingest a render and record the mutation that made it; its catalog row."""

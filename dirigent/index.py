@@ -31,6 +31,12 @@ class IndexMeta:
     state: str  # the catalog's fingerprint for this backend's vectors
     checksum: str  # of the .ann file: _checksum
     built_at: float
+    vectors: str = ""  # _crc of the vectors it holds, in order ("": not known, older index)
+
+
+def _crc(vectors: np.ndarray) -> str:
+    """CRC-32 of a float32 matrix's bytes: whether an index holds just these vectors."""
+    return f"crc32:{zlib.crc32(np.ascontiguousarray(vectors, dtype=np.float32)):08x}"
 
 
 def _checksum(path: Path) -> str:
@@ -57,8 +63,9 @@ class VectorIndex:
         self.ids = np.zeros(0, dtype=np.int64)
         self.meta: IndexMeta | None = None
 
-    def load(self, state: str) -> str | None:
-        """Memory-map the index if it matches ``state``; else say why it cannot be served."""
+    def load(self, state: str | None) -> str | None:
+        """Memory-map the index if it matches ``state`` (None: whatever catalog it was built
+        for, to be checked with :meth:`holds`); else say why it cannot be served."""
         try:
             meta = IndexMeta(**json.loads(self.meta_path.read_text()))
         except FileNotFoundError:
@@ -67,7 +74,7 @@ class VectorIndex:
             return f"unreadable index metadata: {e}"
         if meta.backend != self.backend or meta.dim != self.dim:
             return f"index holds {meta.backend}/{meta.dim}-d vectors, not {self.backend}/{self.dim}"
-        if meta.state != state:
+        if state is not None and meta.state != state:
             return "index is stale: the catalog changed since it was built"
         if not meta.checksum.startswith("crc32:"):
             return "index built by an older Dirigent (BLAKE2b checksum)"
@@ -101,7 +108,13 @@ class VectorIndex:
         tmp_ids = self.folder / f"{self.backend}.ids.tmp{os.getpid()}.npy"
         np.save(tmp_ids, ids.astype(np.int64))
         meta = IndexMeta(
-            self.backend, self.dim, int(ids.size), state, _checksum(tmp_ann), time.time()
+            self.backend,
+            self.dim,
+            int(ids.size),
+            state,
+            _checksum(tmp_ann),
+            time.time(),
+            _crc(vectors),
         )
         tmp_meta = self.meta_path.with_suffix(f".json.tmp{os.getpid()}")
         tmp_meta.write_text(json.dumps(asdict(meta)))
@@ -112,6 +125,11 @@ class VectorIndex:
         if reason:
             raise DirigentError(f"index just built cannot be loaded: {reason}")
         return meta
+
+    def holds(self, vectors: np.ndarray) -> bool:
+        """Whether the loaded index holds exactly ``vectors`` (n, dim), in the order of its
+        ids: then it serves them whatever the catalog's state."""
+        return self.meta is not None and self.meta.vectors == _crc(vectors)
 
     def query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Stem ids and cosine similarities of the ``k`` nearest vectors, best first."""

@@ -39,6 +39,9 @@ TEXT_CACHE = 4096  # prompt vectors kept
 TOP_BLOCK = 64  # scores per block when picking the best of many
 SUBSETS = 16  # filters whose passing rows and vectors are kept: prompts repeat on stage
 SUBSET_SHARE = 0.5  # the kept vectors hold at most this share of the library's, all together
+# stems catalogued since the index was built that a deferring refresh scans exactly beside it
+# until it is rebuilt (a render lands in a second, not after an index build of seconds)
+UNINDEXED_SHARE = 0.05
 
 _BPM = re.compile(r"\b(?:at\s+)?(\d{2,3}(?:\.\d+)?)\s*-?\s*bpm\b", re.IGNORECASE)
 _KEY = re.compile(
@@ -147,7 +150,11 @@ class Searcher:
         self.text_weight = text_weight
         self.audio_weight = audio_weight
         self.key = vectors_key(backend)
-        self.index = VectorIndex(index_dir, backend.name, backend.dim)
+        # the index and the rows it lacks, scanned exactly beside it: one tuple, swapped whole
+        self.served: tuple[VectorIndex, np.ndarray] = (
+            VectorIndex(index_dir, backend.name, backend.dim),
+            np.zeros(0, np.int64),
+        )
         self.index_dir = index_dir
         self.calibration_path = index_dir / f"{backend.name}.calibration.npz"  # listen backend
         # prompts repeat (a set on stage, a patch's buttons): their vectors are kept
@@ -161,13 +168,20 @@ class Searcher:
     def __len__(self) -> int:
         return int(self.ids.size)
 
+    @property
+    def index(self) -> VectorIndex:
+        """The Annoy index served (it may lack the rows of :attr:`served`'s second part)."""
+        return self.served[0]
+
     # --- keeping vectors and index in step with the catalog ---------------------------------
 
-    def refresh(self) -> str | None:
+    def refresh(self, *, defer_index: bool = False) -> str | None:
         """Serve the stored vectors and index when they match the catalog; otherwise embed
         what is missing and rebuild the index (the listen backend re-embeds all when the
         library changed too much for its calibration: its concepts are percentiles of the
-        library). Returns why something was rebuilt, else None."""
+        library). With ``defer_index``, stems only added since the index was built (at most
+        :data:`UNINDEXED_SHARE`) are scanned exactly beside it instead, until
+        :meth:`complete_index`. Returns why something was rebuilt, else None."""
         name = self.key
         if self.catalog.library_state(name) == self.state:
             return None
@@ -175,6 +189,7 @@ class Searcher:
         ids = table["id"].astype(np.int64)
         calibration = self.calibration_path
         listens = hasattr(self.backend, "calibrate")
+        self.served = (self.index, np.zeros(0, np.int64))
         why = self.index.load(self.catalog.library_state(name))
         if why is None and not np.array_equal(self.index.ids, ids):
             why = "index holds other stems than the catalog"
@@ -205,7 +220,12 @@ class Searcher:
             if renew:  # saved once the vectors made on it are: a stop while embedding (a
                 # minute in a 100k-stem library) leaves the old calibration and its vectors
                 taken.save(calibration)
-            self.index.build(ids, vectors, self.catalog.library_state(name))
+            unindexed = self._unindexed(ids, vectors) if defer_index and not renew else None
+            if unindexed is None:
+                self.index.build(ids, vectors, self.catalog.library_state(name))
+            else:
+                self.served = (self.index, unindexed)
+                why = f"{why}; {unindexed.size} stems scanned beside it until it is rebuilt"
         else:
             vectors = np.zeros((0, self.backend.dim), dtype=np.float32)
         self.use(table, vectors)
@@ -214,6 +234,29 @@ class Searcher:
         self.returned = self.catalog.ever_returned()
         self.feedback_of = self.catalog.feedback_by_prompt()
         return why
+
+    def _unindexed(self, ids: np.ndarray, vectors: np.ndarray) -> np.ndarray | None:
+        """The rows the index on disk lacks, when it holds just the vectors of stems all still
+        served and they are few; else None (it must be rebuilt)."""
+        index = self.index
+        if index.load(None) is not None or not np.isin(index.ids, ids).all():
+            return None
+        rows = np.searchsorted(ids, index.ids)  # both ascend
+        lacking = np.setdiff1d(np.arange(ids.size), rows)
+        if lacking.size > UNINDEXED_SHARE * ids.size or not index.holds(vectors[rows]):
+            return None
+        return lacking
+
+    def complete_index(self) -> bool:
+        """Build the index over every row when some are scanned beside it, and swap it in
+        (queries go on meanwhile); False when there was nothing to do."""
+        index, unindexed = self.served
+        if not unindexed.size:
+            return False
+        complete = VectorIndex(self.index_dir, index.backend, index.dim)
+        complete.build(self.ids, self.vectors, self.state)
+        self.served = (complete, np.zeros(0, np.int64))
+        return True
 
     def use(self, table: dict[str, np.ndarray], vectors: np.ndarray) -> None:
         """Serve ``vectors`` (n, dim) of the stems in ``table`` (columns as
@@ -559,9 +602,16 @@ class Searcher:
         """(stem id, cosine) best first: the index when nothing is filtered out, else an exact
         scan of the stems that pass the filters."""
         want = k * CANDIDATES_PER_RESULT if discover else k
-        if query is not None and passing is None and self.index.meta is not None:
-            found, scores = self.index.query(query, want)
-            return list(zip(found.tolist(), scores.tolist(), strict=True))
+        index, unindexed = self.served
+        if query is not None and passing is None and index.meta is not None:
+            found, scores = index.query(query, want)
+            hits = list(zip(found.tolist(), scores.tolist(), strict=True))
+            if unindexed.size:  # stems catalogued since the index was built: scanned exactly
+                extra = self.vectors[unindexed] @ query
+                top = _top(extra, want)
+                hits += zip(self.ids[unindexed[top]].tolist(), extra[top].tolist(), strict=True)
+                hits = sorted(hits, key=lambda h: -h[1])[:want]
+            return hits
         rows = passing.rows if passing is not None else np.arange(self.ids.size)
         if query is None:
             top = rows[_top(self.quality[rows], k)]

@@ -296,6 +296,80 @@ def test_a_few_new_stems_are_embedded_on_the_calibration_in_place(
         assert not np.allclose(grown.vectors[:size], first.vectors)
 
 
+def test_stems_added_since_the_index_was_built_are_scanned_beside_it_until_it_is_rebuilt(
+    kit, tmp_path: Path, rng: np.random.Generator
+) -> None:
+    config = load_config(env={"XDG_CONFIG_HOME": str(tmp_path)})
+    renders = tmp_path / "renders"
+    renders.mkdir()
+    prompts = ("bass", "deep bass", "kick", "bright hi-hat", "long pad")
+    with Catalog(tmp_path / "c.duckdb") as catalog:
+        ingest([kit[0].path.parents[2] / "One Shots"], catalog, config)
+        Searcher(catalog, ListenEmbedder(), tmp_path / "index").refresh()
+
+        def add(n: int) -> list[Path]:
+            made = []
+            for _ in range(n):
+                note = int(rng.integers(30, 50))
+                y = demo_kit.bass_note(sr=44100, rng=rng, note=note, seconds=0.4, cutoff=800)
+                made.append(renders / f"render_{rng.integers(1 << 30)}.wav")
+                sf.write(made[-1], y.T, 44100)
+            ingest([renders], catalog, config)
+            return made
+
+        def served(defer: bool) -> tuple[Searcher, str | None]:
+            searcher = Searcher(catalog, ListenEmbedder(), tmp_path / "index")
+            return searcher, searcher.refresh(defer_index=defer)
+
+        def ranked(searcher: Searcher) -> list[list[int]]:
+            return [[r.stem_id for r in searcher.rank(p, top_k=8)[0]] for p in prompts]
+
+        indexed = len(served(False)[0])
+        added = add(2)
+        deferred, why = served(True)
+        index, unindexed = deferred.served
+        assert why is not None and why.endswith("2 stems scanned beside it until it is rebuilt")
+        assert index.meta is not None and index.meta.count == indexed == len(deferred) - 2
+        assert {str(deferred.paths[n]) for n in unindexed} == {str(p) for p in added}
+        exact = Searcher(catalog, ListenEmbedder(), tmp_path / "exact")
+        (tmp_path / "exact").mkdir()
+        shutil.copy(deferred.calibration_path, exact.calibration_path)
+        exact.refresh()  # the same vectors, and an index of its own over every stem
+        np.testing.assert_array_equal(exact.vectors, deferred.vectors)
+        assert ranked(deferred) == ranked(exact)
+        assert set(ranked(deferred)[0]) & {int(deferred.ids[n]) for n in unindexed}  # basses
+        assert deferred.complete_index() and not deferred.complete_index()
+        index, unindexed = deferred.served
+        assert index.meta is not None and index.meta.count == len(deferred) and not unindexed.size
+        assert ranked(deferred) == ranked(exact)
+        assert served(True)[1] is None  # the index on disk is whole again
+
+        added[0].unlink()  # a stem gone: the index holds it, so it is built anew
+        add(1)
+        rebuilt, _ = served(True)
+        assert rebuilt.index.meta is not None and rebuilt.index.meta.count == len(rebuilt)
+        add(max(3, len(rebuilt) // 10))  # more than UNINDEXED_SHARE new: built anew too
+        rebuilt, _ = served(True)
+        assert rebuilt.index.meta is not None and rebuilt.index.meta.count == len(rebuilt)
+        changed = rebuilt.vectors[:1] * np.float32(0.5) + rebuilt.vectors[1:2]
+        catalog.set_vectors(rebuilt.key, [int(rebuilt.ids[0])], changed, replace_all=False)
+        add(1)  # one new, and an indexed stem's vector is not the one in the index: built anew
+        rebuilt, _ = served(True)
+        assert rebuilt.index.meta is not None and rebuilt.index.meta.count == len(rebuilt)
+
+
+def test_an_index_holds_the_vectors_it_was_built_from_and_no_others(
+    tmp_path: Path, rng: np.random.Generator
+) -> None:
+    vectors = rng.standard_normal((50, 8)).astype(np.float32)
+    index = VectorIndex(tmp_path, "listen", 8)
+    index.build(np.arange(1, 51), vectors, "state")
+    assert index.holds(vectors)
+    changed = vectors.copy()
+    changed[7, 3] += 1e-3
+    assert not index.holds(changed) and not index.holds(vectors[:49])
+
+
 def test_a_stop_while_calibrating_anew_keeps_the_old_calibration_and_its_vectors(
     kit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,6 +14,7 @@ import pytest
 import soundfile as sf
 
 from bridge.osc.server import OscServer
+from dirigent import search
 from dirigent.catalog import Catalog
 from tests.conftest import ask, decode
 
@@ -113,9 +114,18 @@ def renders_landing_while_the_log_is_busy(daemon: Any, count: int) -> Iterator[N
         release.set()
 
 
-def test_renders_that_land_together_are_served_with_one_reload(
-    server: OscServer, daemon: Any
+def test_renders_that_land_together_are_served_with_one_reload_and_indexed_after(
+    server: OscServer, daemon: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(search, "UNINDEXED_SHARE", 0.5)  # a small library: 3 renders are many
+    completed: list[tuple[int, int]] = []  # (rows scanned beside the index, stems) before
+    complete_index = search.Searcher.complete_index
+
+    def spy(searcher: search.Searcher) -> bool:
+        completed.append((searcher.served[1].size, len(searcher)))
+        return complete_index(searcher)
+
+    monkeypatch.setattr(search.Searcher, "complete_index", spy)
     hat = stem_of(daemon, "Closed_Hat_01")
     reloads, backend = daemon.reloads, daemon.backend
     with renders_landing_while_the_log_is_busy(daemon, 3):
@@ -126,6 +136,13 @@ def test_renders_that_land_together_are_served_with_one_reload(
     assert daemon.backend.model is backend.model  # ...with the category model already loaded
     assert {int(args[1]) for args in announced} <= {int(i) for i in daemon.searcher.ids}
     assert len({args[0] for args in announced}) == 3
+    idle = threading.Event()
+    daemon.log.submit(lambda _catalog: idle.set())
+    assert idle.wait(30)
+    assert completed == [(3, len(daemon.searcher))]  # served at once beside the old index...
+    index, unindexed = daemon.searcher.served  # ...then indexed after the announcement
+    assert index.meta is not None and index.meta.count == len(daemon.searcher)
+    assert unindexed.size == 0 and index.meta.state == daemon.searcher.state
 
 
 def test_a_render_that_cannot_be_catalogued_costs_only_itself(
