@@ -135,10 +135,10 @@ class Daemon:
         try:
             self.backend = load_backend(config)
             self.index_dir = config.db.parent / "index"
+            self.session = f"{dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
             with Catalog(config.db) as catalog:
                 self.searcher = self._load(catalog, self.backend)
-            self.session = f"{dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
-            self.log = EventLog(config.db, self.session, backend=self.backend.name, listen=listen)
+                self.log = EventLog(catalog, self.session, backend=self.backend.name, listen=listen)
         except BaseException:
             self._lock_file.close()
             raise

@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from dirigent.catalog import Catalog, LogBatch
@@ -46,8 +45,10 @@ class Query:
 class EventLog:
     """Events of one daemon session, written by a background thread every :data:`FLUSH_S`."""
 
-    def __init__(self, db: Path, session: str, *, backend: str, listen: str) -> None:
-        self.db = db
+    def __init__(self, catalog: Catalog, session: str, *, backend: str, listen: str) -> None:
+        """Open ``session`` in ``catalog`` (the daemon's, open at start) and reserve its first
+        query ids; later writes open the catalog at its path for a moment each."""
+        self.db = catalog.path
         self.session = session
         self._events: queue.SimpleQueue[tuple[str, tuple[Any, ...]]] = queue.SimpleQueue()
         self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
@@ -61,9 +62,8 @@ class EventLog:
         self.failures = 0
         self.errors_not_logged = 0
         self._error_second, self._errors_this_second = 0, 0
-        with Catalog(db) as catalog:
-            catalog.open_session(session, backend, listen, os.getpid())
-            self._ids.append(catalog.reserve_query_ids(ID_BLOCK))
+        catalog.open_session(session, backend, listen, os.getpid())
+        self._ids.append(catalog.reserve_query_ids(ID_BLOCK))
         self._next = self._ids[0].start
 
     def start(self) -> None:

@@ -183,14 +183,18 @@ class Searcher:
         :data:`UNINDEXED_SHARE`) are scanned exactly beside it instead, until
         :meth:`complete_index`. Returns why something was rebuilt, else None."""
         name = self.key
-        if self.catalog.library_state(name) == self.state:
+        state = self.catalog.library_state(name)  # taken again only after a write here
+        if state == self.state:
             return None
-        table = self._fill_missing_features(self.catalog.stem_columns())
+        table = self.catalog.stem_columns()
+        if (table["descriptor_version"] != DESCRIPTOR_VERSION).any():
+            table = self._fill_missing_features(table)
+            state = self.catalog.library_state(name)
         ids = table["id"].astype(np.int64)
         calibration = self.calibration_path
         listens = hasattr(self.backend, "calibrate")
         self.served = (self.index, np.zeros(0, np.int64))
-        why = self.index.load(self.catalog.library_state(name))
+        why = self.index.load(state)
         if why is None and not np.array_equal(self.index.ids, ids):
             why = "index holds other stems than the catalog"
         if why is None and listens and not calibration.exists():
@@ -214,6 +218,7 @@ class Searcher:
             if todo.any():
                 fresh = self.backend.embed_stems(self._records(table, todo, descriptors))
                 self.catalog.set_vectors(name, ids[todo].tolist(), fresh, replace_all=renew)
+                state = self.catalog.library_state(name)
                 vectors[todo] = fresh
                 if listens and not renew:
                     self.backend.count_in_place(int(todo.sum()), calibration)  # type: ignore[attr-defined]
@@ -222,14 +227,14 @@ class Searcher:
                 taken.save(calibration)
             unindexed = self._unindexed(ids, vectors) if defer_index and not renew else None
             if unindexed is None:
-                self.index.build(ids, vectors, self.catalog.library_state(name))
+                self.index.build(ids, vectors, state)
             else:
                 self.served = (self.index, unindexed)
                 why = f"{why}; {unindexed.size} stems scanned beside it until it is rebuilt"
         else:
             vectors = np.zeros((0, self.backend.dim), dtype=np.float32)
         self.use(table, vectors)
-        self.state = self.catalog.library_state(name)
+        self.state = state
         self._embed_text.cache_clear()  # a recalibrated backend may read words anew
         self.returned = self.catalog.ever_returned()
         self.feedback_of = self.catalog.feedback_by_prompt()
