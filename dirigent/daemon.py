@@ -169,6 +169,8 @@ class Daemon:
         self.log.start()
         self._watcher.start()
         self.ready_s = now() - self.started
+        if isinstance(self.backend, ListenEmbedder):  # its trees, read beside the first answers
+            threading.Thread(target=self.backend.warm, name="dirigent-warm", daemon=True).start()
 
     def _load(self, catalog: Catalog, backend: Embedder, *, defer_index: bool = False) -> Searcher:
         searcher = Searcher(catalog, backend, self.index_dir, session="daemon")

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
+import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -435,6 +438,30 @@ def test_a_sound_heard_as_no_instrument_gives_its_length_to_other(
     assert other[0] > 0.5 and other[1] > 0.5 and other[2] < 0.1
     assert list(backend.categories(vectors)) == ["", "", "bass"]
     assert np.argmax(vectors @ backend.embed_text("bass")) == 2
+
+
+def test_the_category_trees_are_read_once_and_only_when_a_sound_is_embedded(
+    monkeypatch: pytest.MonkeyPatch, sr: int, rng: np.random.Generator
+) -> None:
+    load, loads = classifier.load, []
+
+    def slow_load(*args: Any) -> classifier.CategoryModel:
+        loads.append(threading.current_thread().name)
+        time.sleep(0.2)  # threads asking meanwhile wait for this one read
+        return load(*args)
+
+    monkeypatch.setattr(classifier, "load", slow_load)
+    backend = ListenEmbedder()
+    assert backend.version.endswith(classifier.identify().digest)  # named without the trees
+    assert np.any(backend.embed_text("dark kick")) and loads == []
+    threads = [threading.Thread(target=backend.warm) for _ in range(3)]
+    for t in threads:
+        t.start()
+    kick = demo_kit.kick(sr=sr, rng=rng)
+    vector = backend.embed_audio(kick, sr=sr)
+    for t in threads:
+        t.join()
+    assert len(loads) == 1 and list(backend.categories(vector)) == ["kick"]
 
 
 def test_a_sound_heard_as_other_more_than_any_category_has_none() -> None:

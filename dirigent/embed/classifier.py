@@ -122,8 +122,20 @@ class CategoryModel:
         )
 
 
-def load(path: Path = DEFAULT_MODEL) -> CategoryModel:
-    """Load what :meth:`CategoryModel.save` wrote; a clear error names a missing or old file."""
+@dataclass(frozen=True)
+class ModelFile:
+    """What a model file holds, but its trees: enough to name the vectors it makes (20 ms,
+    against 140 to 230 ms to read the trees)."""
+
+    path: Path
+    digest: str
+    classes: tuple[str, ...]
+    descriptor_version: int
+
+
+def identify(path: Path = DEFAULT_MODEL) -> ModelFile:
+    """Read a model file's digest, classes and descriptor version; a clear error names a
+    missing or old file."""
     if not path.is_file():
         raise DirigentError(
             f"category model {path} is missing: run `python scripts/train_category_model.py`"
@@ -135,6 +147,14 @@ def load(path: Path = DEFAULT_MODEL) -> CategoryModel:
                 f"category model {path} has no detectors (an older format): retrain it with "
                 "`python scripts/train_category_model.py`"
             )
+        classes = tuple(str(c) for c in z[f"{PARTS[0]}_classes"])
+        return ModelFile(path, digest, classes, int(z[f"{PARTS[0]}_descriptor_version"]))
+
+
+def load(path: Path = DEFAULT_MODEL) -> CategoryModel:
+    """Load what :meth:`CategoryModel.save` wrote; a clear error names a missing or old file."""
+    digest = identify(path).digest
+    with np.load(path) as z:
         classifier, detectors = (
             Forest(
                 z[f"{part}_roots"],

@@ -9,6 +9,7 @@ Similarity is the cosine of the two."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -135,20 +136,33 @@ class ListenEmbedder:
     dim = len(DIMENSIONS)
 
     def __init__(self, model: classifier.CategoryModel | None = None) -> None:
-        self.model = model or classifier.load()
-        if self.model.descriptor_version != DESCRIPTOR_VERSION:
+        """On ``model``, or on the shipped model file, whose trees are read the first time a
+        sound is embedded (or by :meth:`warm`): vectors already stored need only its name."""
+        facts = model or classifier.identify()
+        if facts.descriptor_version != DESCRIPTOR_VERSION:
             raise DirigentError(
-                f"category model was trained on descriptors v{self.model.descriptor_version}, "
+                f"category model was trained on descriptors v{facts.descriptor_version}, "
                 f"this Dirigent computes v{DESCRIPTOR_VERSION}: retrain it"
             )
-        self.version = (
-            f"v{VECTOR_LAYOUT}.descriptors-v{DESCRIPTOR_VERSION}.model-{self.model.digest}"
-        )
+        self.version = f"v{VECTOR_LAYOUT}.descriptors-v{DESCRIPTOR_VERSION}.model-{facts.digest}"
         self.calibration: Calibration | None = None
         self._class_index = [
-            self.model.classes.index(c) if c in self.model.classes else -1
-            for c in (*CATEGORIES, OTHER)
+            facts.classes.index(c) if c in facts.classes else -1 for c in (*CATEGORIES, OTHER)
         ]
+        self._model = model
+        self._model_lock = threading.Lock()
+
+    @property
+    def model(self) -> classifier.CategoryModel:
+        """The category model (its trees read from the file the first time)."""
+        with self._model_lock:
+            if self._model is None:
+                self._model = classifier.load()
+            return self._model
+
+    def warm(self) -> None:
+        """Read the category model's trees now, not when the first sound is embedded."""
+        _ = self.model
 
     def calibrate(self, descriptors: np.ndarray) -> Calibration:
         """Take the library's descriptors as the reference for concept percentiles."""
