@@ -23,7 +23,7 @@ from dirigent.config import load_config
 from dirigent.embed import classifier
 from dirigent.embed.lexicon import CATEGORIES, CONCEPTS, OTHER, TONAL, TYPES, understand
 from dirigent.embed.listen import DIMENSIONS, Calibration, ListenEmbedder
-from dirigent.errors import ParameterError
+from dirigent.errors import DirigentError, ParameterError
 from dirigent.index import VectorIndex
 from dirigent.ingest import ingest
 from dirigent.search import SUBSET_SHARE, SUBSETS, Constraints, Searcher, _top, parse_prompt
@@ -462,6 +462,10 @@ def test_the_category_trees_are_read_once_and_only_when_a_sound_is_embedded(
     for t in threads:
         t.join()
     assert len(loads) == 1 and list(backend.categories(vector)) == ["kick"]
+    renamed = replace(backend.model, digest="retrained")  # the file replaced since the start
+    monkeypatch.setattr(classifier, "load", lambda *args: renamed)
+    with pytest.raises(DirigentError, match="changed since this backend named its vectors"):
+        ListenEmbedder().warm()
 
 
 def test_a_sound_heard_as_other_more_than_any_category_has_none() -> None:

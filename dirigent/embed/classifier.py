@@ -127,7 +127,6 @@ class ModelFile:
     """What a model file holds, but its trees: enough to name the vectors it makes (20 ms,
     against 140 to 230 ms to read the trees)."""
 
-    path: Path
     digest: str
     classes: tuple[str, ...]
     descriptor_version: int
@@ -148,7 +147,7 @@ def identify(path: Path = DEFAULT_MODEL) -> ModelFile:
                 "`python scripts/train_category_model.py`"
             )
         classes = tuple(str(c) for c in z[f"{PARTS[0]}_classes"])
-        return ModelFile(path, digest, classes, int(z[f"{PARTS[0]}_descriptor_version"]))
+        return ModelFile(digest, classes, int(z[f"{PARTS[0]}_descriptor_version"]))
 
 
 def load(path: Path = DEFAULT_MODEL) -> CategoryModel:

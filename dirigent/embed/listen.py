@@ -149,15 +149,23 @@ class ListenEmbedder:
         self._class_index = [
             facts.classes.index(c) if c in facts.classes else -1 for c in (*CATEGORIES, OTHER)
         ]
+        self._digest = facts.digest
         self._model = model
         self._model_lock = threading.Lock()
 
     @property
     def model(self) -> classifier.CategoryModel:
-        """The category model (its trees read from the file the first time)."""
+        """The category model (its trees read from the file the first time); a file replaced
+        since its vectors were named is refused, as its trees would make other vectors."""
         with self._model_lock:
             if self._model is None:
-                self._model = classifier.load()
+                model = classifier.load()
+                if model.digest != self._digest:
+                    raise DirigentError(
+                        f"the category model {classifier.DEFAULT_MODEL} changed since this "
+                        "backend named its vectors: restart to serve the new one"
+                    )
+                self._model = model
             return self._model
 
     def warm(self) -> None:
