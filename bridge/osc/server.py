@@ -254,7 +254,6 @@ class OscServer:
         self.finished: queue.SimpleQueue[
             tuple[Client, str, Future[Any], Callable[[Any], list[Reply]]]
         ] = queue.SimpleQueue()
-        self._wake: Callable[[], None] = lambda: None  # while serving: a late reply is waiting
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.receive_buffer = grow_receive_buffer(self.sock)
         try:
@@ -373,7 +372,7 @@ class OscServer:
         # a Queue, not a SimpleQueue: in Python 3.11 a signal can leave SimpleQueue.get(timeout)
         # waiting forever (its deadline, once passed, becomes "no deadline")
         inbox: queue.Queue[list[tuple[bytes, tuple[str, int]]]] = queue.Queue()
-        self._wake = self.daemon.wake = lambda: inbox.put([])
+        self.daemon.wake = lambda: inbox.put([])
         reader = threading.Thread(
             target=self._read, args=(stop, inbox), name="dirigent-osc-read", daemon=True
         )
@@ -395,6 +394,7 @@ class OscServer:
             left += len(batch)
         while left < MAX_DRAIN and self._once():
             left += 1
+        self.daemon.wake = lambda: None  # no loop reads this inbox any more
         self.send_later()
 
     def _read(self, stop: threading.Event, inbox: queue.Queue[Any]) -> None:
@@ -437,7 +437,7 @@ class OscServer:
     ) -> None:
         """An answer finished on another thread: queue it for the receive loop and wake it."""
         self.finished.put((client, address, done, replies))
-        self._wake()
+        self.daemon.wake()
 
     def later(self) -> list[tuple[bytes, tuple[str, int]]]:
         """Datagrams for the answers finished on another thread and for the daemon's late
