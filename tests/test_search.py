@@ -260,6 +260,17 @@ def test_vectors_of_another_model_are_made_anew(kit, tmp_path: Path) -> None:
         np.testing.assert_allclose(back.vectors, first.vectors, atol=1e-6)
 
 
+def write_bass_renders(folder: Path, n: int, rng: np.random.Generator) -> list[Path]:
+    """``n`` new bass notes in ``folder``, as renders land."""
+    made = []
+    for _ in range(n):
+        note = int(rng.integers(30, 50))
+        y = demo_kit.bass_note(sr=44100, rng=rng, note=note, seconds=0.4, cutoff=800)
+        made.append(folder / f"render_{rng.integers(1 << 30)}.wav")
+        sf.write(made[-1], y.T, 44100)
+    return made
+
+
 def test_a_few_new_stems_are_embedded_on_the_calibration_in_place(
     kit, tmp_path: Path, rng: np.random.Generator
 ) -> None:
@@ -275,10 +286,7 @@ def test_a_few_new_stems_are_embedded_on_the_calibration_in_place(
         size = len(first)
 
         def add(n: int) -> Searcher:
-            for _ in range(n):
-                note = int(rng.integers(30, 50))
-                y = demo_kit.bass_note(sr=44100, rng=rng, note=note, seconds=0.4, cutoff=800)
-                sf.write(renders / f"render_{rng.integers(1 << 30)}.wav", y.T, 44100)
+            write_bass_renders(renders, n, rng)
             ingest([renders], catalog, config)
             searcher = Searcher(catalog, ListenEmbedder(), tmp_path / "index")
             assert searcher.refresh() is not None  # a new index
@@ -311,12 +319,7 @@ def test_stems_added_since_the_index_was_built_are_scanned_beside_it_until_it_is
         Searcher(catalog, ListenEmbedder(), tmp_path / "index").refresh()
 
         def add(n: int) -> list[Path]:
-            made = []
-            for _ in range(n):
-                note = int(rng.integers(30, 50))
-                y = demo_kit.bass_note(sr=44100, rng=rng, note=note, seconds=0.4, cutoff=800)
-                made.append(renders / f"render_{rng.integers(1 << 30)}.wav")
-                sf.write(made[-1], y.T, 44100)
+            made = write_bass_renders(renders, n, rng)
             ingest([renders], catalog, config)
             return made
 
