@@ -52,6 +52,12 @@ def pitch(y: np.ndarray, *, sr: int, semitones: float, length: int | None = None
     return stretch(shifted, sr=sr, length=length)
 
 
+def _wrap(phase: np.ndarray) -> np.ndarray:
+    """``phase`` (float32 radians) moved into -pi..pi, in place."""
+    phase -= np.float32(2 * np.pi) * np.rint(phase * np.float32(1 / (2 * np.pi)))
+    return phase
+
+
 def stretch(y: np.ndarray, *, sr: int, length: int) -> np.ndarray:
     """Time-stretch to exactly ``length`` samples, keeping the pitch: a phase vocoder whose
     per-bin frequency comes from a second analysis one sample later (no phase unwrapping)."""
@@ -69,23 +75,27 @@ def stretch(y: np.ndarray, *, sr: int, length: int) -> np.ndarray:
     starts = np.minimum(
         (np.arange(count) * hop_in).astype(np.int64), padded.shape[-1] - STRETCH_FFT - 2
     )
-    windows = sliding_window_view(padded, STRETCH_FFT, axis=-1)
-    spec_a = fft.rfft(windows[:, starts] * window, axis=-1, workers=-1)  # (channels, count, bins)
-    spec_b = fft.rfft(windows[:, starts + 1] * window, axis=-1, workers=-1)
-    # instantaneous frequency per bin from a frame one sample later: radians per sample
-    advance = np.angle(spec_b * np.conj(spec_a)) * STRETCH_HOP
+    # each frame and the frame one sample later, from one gather of STRETCH_FFT + 1 samples
+    frames = sliding_window_view(padded, STRETCH_FFT + 1, axis=-1)[:, starts]
+    spec_a = fft.rfft(frames[..., :-1] * window, axis=-1, workers=-1)  # (channels, count, bins)
+    spec_b = fft.rfft(frames[..., 1:] * window, axis=-1, workers=-1)
+    # instantaneous frequency per bin from the later frame: radians per sample, times the hop;
+    # summed wrapped, so the phase stays small: numpy's cos and sin take a slow path, ten times
+    # slower, for float32 arguments beyond some 1e5 radians
+    advance = np.angle(spec_b * np.conj(spec_a)) * np.float32(STRETCH_HOP)
     advance[:, 0] = np.angle(spec_a[:, 0])
-    phase = np.cumsum(advance, axis=1)
+    phase = _wrap(np.cumsum(_wrap(advance), axis=1))
     magnitude = np.abs(spec_a)
     spec = np.empty_like(spec_a)
     spec.real, spec.imag = magnitude * np.cos(phase), magnitude * np.sin(phase)
     grains = fft.irfft(spec, n=STRETCH_FFT, axis=-1, workers=-1)
-    grains = (grains * window).astype(np.float32)
-    # overlap-add: the hop is a quarter frame, so four shifted block sums rebuild the signal
+    # overlap-add: the hop is a quarter frame, so four shifted block sums rebuild the signal,
+    # each quarter windowed as it is added
     quarters = grains.reshape(channels, count, 4, STRETCH_HOP)
+    window_quarters = window.reshape(4, STRETCH_HOP)
     out = np.zeros((channels, count + 3, STRETCH_HOP), dtype=np.float32)
     for q in range(4):
-        out[:, q : q + count] += quarters[:, :, q]
+        out[:, q : q + count] += quarters[:, :, q] * window_quarters[q]
     norm = float((window**2).sum()) / STRETCH_HOP
     flat = out.reshape(channels, -1)[:, STRETCH_FFT : STRETCH_FFT + length] / norm
     return flat.astype(y.dtype)
