@@ -12,7 +12,7 @@ from dirigent.analysis.loudness import integrated_loudness
 from dirigent.errors import ParameterError
 from dirigent.mutate import PARAMS, Mutation, render
 from dirigent.mutate import transforms as tf
-from dirigent.mutate.chain import bar_length
+from dirigent.mutate.chain import bar_length, true_peak
 
 BPM = 128.0
 
@@ -126,6 +126,24 @@ def test_a_loop_transposed_keeps_its_length_and_moves_its_pitch() -> None:
     assert out.shape == tone.shape
     spectrum = np.abs(np.fft.rfft(out[0, sr // 2 : -sr // 2]))
     assert abs(np.argmax(spectrum) * sr / (out.shape[-1] - sr) - 220 * 2 ** (7 / 12)) < 3
+
+
+def test_true_peak_reads_what_upsampling_the_whole_signal_reads(
+    rng: np.random.Generator,
+) -> None:
+    sr = 44100
+    t = np.arange(sr // 4) / sr
+    signals = [
+        rng.normal(0, 0.3, (2, 5000)),
+        np.sign(rng.normal(0, 1, (1, 3000))) * 0.9,  # square-ish: large inter-sample overs
+        0.8 * np.sin(2 * np.pi * sr / 4 * t + np.pi / 4)[None],  # peaks fall between samples
+        drum_loop(sr),
+        np.zeros((1, 40)) + np.eye(1, 40, 17),  # one click: the filter's own taps
+    ]
+    for y in signals:
+        y = y.astype(np.float32)
+        expected = np.abs(resample_poly(y, 4, 1, axis=-1)).max()
+        assert true_peak(y) == pytest.approx(expected, rel=1e-5)
 
 
 def test_transforms_do_what_they_say(rng: np.random.Generator) -> None:

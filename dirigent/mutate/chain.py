@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from dirigent.analysis.loudness import integrated_loudness, loudness_of_energy, weighted_energy
 from dirigent.errors import ParameterError
@@ -222,12 +221,14 @@ def true_peak(y: np.ndarray) -> float:
         axis=1,
     )
     taps = _upsampling_taps()
-    width = taps.shape[0]
-    peak = top
-    for start in range(0, joined.shape[-1] - width + 1, TP_CHUNK):
-        chunk = joined[:, start : start + TP_CHUNK + width - 1]
-        windows = sliding_window_view(chunk, width, axis=-1)
-        peak = max(peak, float(np.abs(windows @ taps).max()))
+    # phase 0 is the sample itself, scaled; the other phases reach TP_REACH - 1 samples back
+    between = taps[1:, 1:].T  # (phases 1.., taps)
+    width = between.shape[1]
+    peak = top * float(taps[TP_REACH, 0])
+    for start in range(1, joined.shape[-1] - width + 1, TP_CHUNK):
+        m = min(TP_CHUNK, joined.shape[-1] - width + 1 - start)
+        shifted = np.stack([joined[:, start + d : start + d + m] for d in range(width)], axis=1)
+        peak = max(peak, float(np.abs(between @ shifted).max()))
     return peak
 
 
