@@ -208,7 +208,9 @@ def cmd_search(config: Config, args: argparse.Namespace) -> int:
     """Find stems for a prompt (and example sounds)."""
     searcher = _searcher(config, args)
     with searcher.catalog:
-        searcher.refresh()
+        # a few stems added since the index was built are scanned beside it (exact);
+        # `dirigent index` or the daemon builds it over them
+        searcher.refresh(defer_index=True)
         response = searcher.search(
             args.prompt,
             top_k=args.top_k,
@@ -249,7 +251,7 @@ def cmd_feedback(config: Config, args: argparse.Namespace) -> int:
     """Like or skip a stem; later searches for the same prompt move accordingly."""
     searcher = _searcher(config, args)
     with searcher.catalog:
-        searcher.refresh()
+        searcher.refresh(defer_index=True)
         searcher.feedback(args.stem_id, args.action, args.query)
     print(f"{args.action} stem {args.stem_id}")
     return 0
@@ -261,7 +263,7 @@ def cmd_map(config: Config, args: argparse.Namespace) -> int:
 
     searcher = _searcher(config, args)
     with searcher.catalog:
-        searcher.refresh()
+        searcher.refresh(defer_index=True)
     if not len(searcher):
         raise ParameterError("the catalog is empty: run `dirigent ingest` first")
     out = draw(

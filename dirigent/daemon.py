@@ -167,14 +167,19 @@ class Daemon:
         self._stop = threading.Event()
         self._watcher = threading.Thread(target=self._watch, name="dirigent-watch", daemon=True)
         self.log.start()
+        # stems a stop left scanned beside the index (renders announced, not yet indexed) are
+        # served at once; the index over them is built beside the first answers
+        self.log.submit(self._complete_index)
         self._watcher.start()
         self.ready_s = now() - self.started
         if isinstance(self.backend, ListenEmbedder):  # its trees, read beside the first answers
             threading.Thread(target=self.backend.warm, name="dirigent-warm", daemon=True).start()
 
-    def _load(self, catalog: Catalog, backend: Embedder, *, defer_index: bool = False) -> Searcher:
+    def _load(self, catalog: Catalog, backend: Embedder) -> Searcher:
+        """A searcher over the catalog; stems only added since the index was built are scanned
+        beside it (:meth:`_complete_index` builds it over them)."""
         searcher = Searcher(catalog, backend, self.index_dir, session="daemon")
-        searcher.refresh(defer_index=defer_index)
+        searcher.refresh(defer_index=True)
         _return_freed_memory()
         return searcher
 
@@ -188,12 +193,12 @@ class Daemon:
             files = _signature(self.config.db)
             if files != seen:
                 seen = files
-                self.log.submit(self._reload_if_changed)
+                self.log.submit(self._reload_and_index)
 
-    def _reload_if_changed(self, catalog: Catalog, *, defer_index: bool = False) -> None:
+    def _reload_if_changed(self, catalog: Catalog) -> None:
         """Swap in a new searcher when the catalog changed; queries keep being answered by the
-        old one until the swap (one reference assignment). ``defer_index``: stems only added
-        are scanned beside the old index until :meth:`Searcher.complete_index`."""
+        old one until the swap (one reference assignment). Stems only added are scanned beside
+        the old index until :meth:`_complete_index`."""
         old = self.searcher
         if catalog.library_state(old.key) == old.state:
             return
@@ -204,7 +209,7 @@ class Daemon:
             if isinstance(old.backend, ListenEmbedder)
             else old.backend
         )
-        new = self._load(catalog, backend, defer_index=defer_index)
+        new = self._load(catalog, backend)
         for key, events in old.feedback_of.items():  # feedback not yet flushed stays in force
             known = set(new.feedback_of.get(key, []))
             new.feedback_of.setdefault(key, []).extend(e for e in events if e not in known)
@@ -212,6 +217,15 @@ class Daemon:
         self.searcher, self.backend = new, backend
         self.reloads += 1
         log.info("catalog changed: now serving %d stems", len(new))
+
+    def _complete_index(self, _catalog: Catalog) -> None:
+        """Build the index over the stems scanned beside it, if any (queries go on)."""
+        self.searcher.complete_index()
+
+    def _reload_and_index(self, catalog: Catalog) -> None:
+        """Serve the catalog's changes at once, then index them."""
+        self._reload_if_changed(catalog)
+        self._complete_index(catalog)
 
     def rescan(self) -> None:
         """Ingest the configured library roots again (on the log thread), then reload."""
@@ -223,7 +237,7 @@ class Daemon:
 
         def job(catalog: Catalog) -> None:
             ingest(roots, catalog, self.config)
-            self._reload_if_changed(catalog)
+            self._reload_and_index(catalog)
 
         self.log.submit(job)
 
@@ -487,7 +501,7 @@ class Daemon:
                 self._render_failed(done.request, reason)
         if not ready:
             return
-        self._reload_if_changed(catalog, defer_index=True)  # searchable now, indexed below
+        self._reload_if_changed(catalog)  # searchable now, indexed below
         launch_beat, _ = self.next_bar()
         for done, stem in ready:
             self._post(
@@ -506,7 +520,7 @@ class Daemon:
                 )
             )
         if self._landed.empty():  # renders landing meanwhile wait for this, then defer again
-            self.searcher.complete_index()
+            self._complete_index(catalog)
 
     def _catalogue(self, catalog: Catalog, done: Rendered) -> dict[str, Any]:
         """Ingest a render and record the mutation that made it; its catalog row."""

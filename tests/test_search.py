@@ -718,6 +718,29 @@ def test_cli_search_json(cli, kit) -> None:
     assert json.loads(out)  # the JSON on stdout stays clean
 
 
+def test_cli_search_scans_a_few_new_stems_beside_the_index_and_index_builds_it(
+    cli, kit, tmp_path: Path, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dirigent import search
+
+    monkeypatch.setattr(search, "UNINDEXED_SHARE", 0.5)  # a small library: 2 stems are many
+    cli("ingest", str(kit[0].path.parents[2]), "--quiet")
+    rc, out, _ = cli("index")
+    assert rc == 0
+    meta = tmp_path / "index" / "listen.json"
+    built = meta.read_text()
+    renders = tmp_path / "renders"
+    renders.mkdir()
+    added = write_bass_renders(renders, 2, rng)
+    cli("ingest", str(renders), "--quiet")
+    rc, out, err = cli("search", "bass", "--json", "--top-k", "20")
+    assert rc == 0, err
+    assert {str(p) for p in added} <= {r["path"] for r in json.loads(out)}  # found...
+    assert meta.read_text() == built  # ...without building the index anew
+    rc, out, _ = cli("index")
+    assert rc == 0 and f"{len(kit) + 2} stems" in out and meta.read_text() != built
+
+
 def test_reading_commands_start_no_catalog_where_there_is_none(cli, tmp_path: Path) -> None:
     for command in (["search", "kick"], ["feedback", "1", "like"], ["index"], ["map"]):
         rc, _, err = cli(*command)

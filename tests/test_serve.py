@@ -292,6 +292,44 @@ def test_an_idle_daemon_opens_the_catalog_only_after_it_changed(
     assert idle <= 1  # one straggler at most; it used to check on every look
 
 
+def test_a_daemon_serves_stems_added_since_its_index_at_once_and_indexes_them_after(
+    served_config: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dirigent import search
+    from dirigent.catalog import Catalog
+    from dirigent.daemon import Daemon
+    from dirigent.ingest import ingest
+    from tests.test_search import write_bass_renders
+
+    renders = served_config.db.parent / "renders"  # announced by the last run, never indexed
+    renders.mkdir()
+    added = write_bass_renders(renders, 2, np.random.default_rng(4))
+    with Catalog(served_config.db) as catalog:
+        ingest([renders], catalog, served_config)
+    monkeypatch.setattr(search, "UNINDEXED_SHARE", 0.5)  # a small library: 2 stems are many
+    completed: list[tuple[int, int]] = []  # (rows scanned beside the index, stems) before
+    complete_index = search.Searcher.complete_index
+
+    def spy(searcher: search.Searcher) -> bool:
+        completed.append((searcher.served[1].size, len(searcher)))
+        return complete_index(searcher)
+
+    monkeypatch.setattr(search.Searcher, "complete_index", spy)
+    daemon = Daemon(served_config)
+    try:
+        served = {str(p) for p in daemon.searcher.paths}
+        assert {str(p) for p in added} <= served  # searchable from the ready line
+        idle = threading.Event()
+        daemon.log.submit(lambda _catalog: idle.set())
+        assert idle.wait(30)
+        assert [c for c in completed if c[0]] == [(2, len(daemon.searcher))]
+        index, unindexed = daemon.searcher.served
+        assert index.meta is not None and index.meta.count == len(daemon.searcher)
+        assert unindexed.size == 0
+    finally:
+        daemon.close()
+
+
 def test_rescan_ingests_the_library_and_reloads(served_config: Any, tmp_path: Path) -> None:
     import dataclasses
 
