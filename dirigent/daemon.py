@@ -219,8 +219,10 @@ class Daemon:
         log.info("catalog changed: now serving %d stems", len(new))
 
     def _complete_index(self, _catalog: Catalog) -> None:
-        """Build the index over the stems scanned beside it, if any (queries go on)."""
-        self.searcher.complete_index()
+        """Build the index over the stems scanned beside it, if any (queries go on); not while
+        renders wait to be catalogued: they would wait for it, and the last of them builds it."""
+        if self._landed.empty():
+            self.searcher.complete_index()
 
     def _reload_and_index(self, catalog: Catalog) -> None:
         """Serve the catalog's changes at once, then index them."""
@@ -519,8 +521,7 @@ class Daemon:
                     True,
                 )
             )
-        if self._landed.empty():  # renders landing meanwhile wait for this, then defer again
-            self._complete_index(catalog)
+        self._complete_index(catalog)  # renders landing meanwhile wait for it, then defer again
 
     def _catalogue(self, catalog: Catalog, done: Rendered) -> dict[str, Any]:
         """Ingest a render and record the mutation that made it; its catalog row."""
