@@ -171,3 +171,21 @@ def server(daemon: Any) -> Any:
     s = OscServer(daemon, host="127.0.0.1", port=0, reply_port=9001, rate=0)
     yield s
     s.close()
+
+
+def index_builds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """(rows scanned beside the index, stems) each time a searcher builds its index over rows
+    it scanned beside it, from now on; a small library's few new stems count as few."""
+    from dirigent import search
+
+    monkeypatch.setattr(search, "UNINDEXED_SHARE", 0.5)
+    builds: list[tuple[int, int]] = []
+    complete_index = search.Searcher.complete_index
+
+    def spy(searcher: search.Searcher) -> bool:
+        if searcher.served[1].size:
+            builds.append((searcher.served[1].size, len(searcher)))
+        return complete_index(searcher)
+
+    monkeypatch.setattr(search.Searcher, "complete_index", spy)
+    return builds

@@ -22,7 +22,7 @@ import pytest
 
 from bridge.osc.client import OscClient
 from dirigent.event_log import FLUSH_S
-from tests.conftest import dirigent_subprocess, write
+from tests.conftest import dirigent_subprocess, index_builds, write
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -295,7 +295,6 @@ def test_an_idle_daemon_opens_the_catalog_only_after_it_changed(
 def test_a_daemon_serves_stems_added_since_its_index_at_once_and_indexes_them_after(
     served_config: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dirigent import search
     from dirigent.catalog import Catalog
     from dirigent.daemon import Daemon
     from dirigent.ingest import ingest
@@ -306,15 +305,7 @@ def test_a_daemon_serves_stems_added_since_its_index_at_once_and_indexes_them_af
     added = write_bass_renders(renders, 2, np.random.default_rng(4))
     with Catalog(served_config.db) as catalog:
         ingest([renders], catalog, served_config)
-    monkeypatch.setattr(search, "UNINDEXED_SHARE", 0.5)  # a small library: 2 stems are many
-    completed: list[tuple[int, int]] = []  # (rows scanned beside the index, stems) before
-    complete_index = search.Searcher.complete_index
-
-    def spy(searcher: search.Searcher) -> bool:
-        completed.append((searcher.served[1].size, len(searcher)))
-        return complete_index(searcher)
-
-    monkeypatch.setattr(search.Searcher, "complete_index", spy)
+    builds = index_builds(monkeypatch)
     daemon = Daemon(served_config)
     try:
         served = {str(p) for p in daemon.searcher.paths}
@@ -322,7 +313,7 @@ def test_a_daemon_serves_stems_added_since_its_index_at_once_and_indexes_them_af
         idle = threading.Event()
         daemon.log.submit(lambda _catalog: idle.set())
         assert idle.wait(30)
-        assert [c for c in completed if c[0]] == [(2, len(daemon.searcher))]
+        assert builds == [(2, len(daemon.searcher))]
         index, unindexed = daemon.searcher.served
         assert index.meta is not None and index.meta.count == len(daemon.searcher)
         assert unindexed.size == 0

@@ -14,9 +14,8 @@ import pytest
 import soundfile as sf
 
 from bridge.osc.server import OscServer
-from dirigent import search
 from dirigent.catalog import Catalog
-from tests.conftest import ask, decode
+from tests.conftest import ask, decode, index_builds
 
 
 def wait_ready(server: OscServer, count: int = 1, timeout_s: float = 30.0) -> list[list[Any]]:
@@ -117,15 +116,7 @@ def renders_landing_while_the_log_is_busy(daemon: Any, count: int) -> Iterator[N
 def test_renders_that_land_together_are_served_with_one_reload_and_indexed_after(
     server: OscServer, daemon: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(search, "UNINDEXED_SHARE", 0.5)  # a small library: 3 renders are many
-    completed: list[tuple[int, int]] = []  # (rows scanned beside the index, stems) before
-    complete_index = search.Searcher.complete_index
-
-    def spy(searcher: search.Searcher) -> bool:
-        completed.append((searcher.served[1].size, len(searcher)))
-        return complete_index(searcher)
-
-    monkeypatch.setattr(search.Searcher, "complete_index", spy)
+    builds = index_builds(monkeypatch)
     hat = stem_of(daemon, "Closed_Hat_01")
     reloads, backend = daemon.reloads, daemon.backend
     with renders_landing_while_the_log_is_busy(daemon, 3):
@@ -139,8 +130,7 @@ def test_renders_that_land_together_are_served_with_one_reload_and_indexed_after
     idle = threading.Event()
     daemon.log.submit(lambda _catalog: idle.set())
     assert idle.wait(30)
-    done = [c for c in completed if c[0]]  # (the watcher's look finds nothing to do)
-    assert done == [(3, len(daemon.searcher))]  # served at once beside the old index...
+    assert builds == [(3, len(daemon.searcher))]  # served at once beside the old index...
     index, unindexed = daemon.searcher.served  # ...then indexed after the announcement
     assert index.meta is not None and index.meta.count == len(daemon.searcher)
     assert unindexed.size == 0 and index.meta.state == daemon.searcher.state
