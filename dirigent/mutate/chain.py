@@ -225,8 +225,9 @@ def true_peak(y: np.ndarray) -> float:
     between = taps[1:, 1:].T  # (phases 1.., taps)
     width = between.shape[1]
     peak = top * float(taps[TP_REACH, 0])
-    for start in range(1, joined.shape[-1] - width + 1, TP_CHUNK):
-        m = min(TP_CHUNK, joined.shape[-1] - width + 1 - start)
+    stop = joined.shape[-1] - width + 1  # past the last window's start
+    for start in range(1, stop, TP_CHUNK):
+        m = min(TP_CHUNK, stop - start)
         shifted = np.stack([joined[:, start + d : start + d + m] for d in range(width)], axis=1)
         peak = max(peak, float(np.abs(between @ shifted).max()))
     return peak
