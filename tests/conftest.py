@@ -189,3 +189,24 @@ def index_builds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
 
     monkeypatch.setattr(search.Searcher, "complete_index", spy)
     return builds
+
+
+def write_bass_renders(folder: Path, n: int, rng: np.random.Generator) -> list[Path]:
+    """``n`` new bass notes in ``folder``, as renders land."""
+    made = []
+    for _ in range(n):
+        note = int(rng.integers(30, 50))
+        y = demo_kit.bass_note(sr=44100, rng=rng, note=note, seconds=0.4, cutoff=800)
+        made.append(folder / f"render_{rng.integers(1 << 30)}.wav")
+        sf.write(made[-1], y.T, 44100)
+    return made
+
+
+def log_caught_up(daemon: Any, timeout_s: float = 30.0) -> bool:
+    """Whether the daemon's log thread ran every job handed to it before this call (reloads,
+    index builds) within ``timeout_s``."""
+    import threading
+
+    done = threading.Event()
+    daemon.log.submit(lambda _catalog: done.set())
+    return done.wait(timeout_s)

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from dirigent import demo_kit
 from dirigent.analysis import analyse
@@ -27,6 +26,7 @@ from dirigent.errors import DirigentError, ParameterError
 from dirigent.index import VectorIndex
 from dirigent.ingest import ingest
 from dirigent.search import SUBSET_SHARE, SUBSETS, Constraints, Searcher, _top, parse_prompt
+from tests.conftest import write_bass_renders
 
 
 @pytest.mark.parametrize(
@@ -258,17 +258,6 @@ def test_vectors_of_another_model_are_made_anew(kit, tmp_path: Path) -> None:
         back = Searcher(catalog, ListenEmbedder(), tmp_path / "index")
         assert back.refresh() is not None
         np.testing.assert_allclose(back.vectors, first.vectors, atol=1e-6)
-
-
-def write_bass_renders(folder: Path, n: int, rng: np.random.Generator) -> list[Path]:
-    """``n`` new bass notes in ``folder``, as renders land."""
-    made = []
-    for _ in range(n):
-        note = int(rng.integers(30, 50))
-        y = demo_kit.bass_note(sr=44100, rng=rng, note=note, seconds=0.4, cutoff=800)
-        made.append(folder / f"render_{rng.integers(1 << 30)}.wav")
-        sf.write(made[-1], y.T, 44100)
-    return made
 
 
 def test_a_few_new_stems_are_embedded_on_the_calibration_in_place(

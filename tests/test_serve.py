@@ -22,7 +22,13 @@ import pytest
 
 from bridge.osc.client import OscClient
 from dirigent.event_log import FLUSH_S
-from tests.conftest import dirigent_subprocess, index_builds, write
+from tests.conftest import (
+    dirigent_subprocess,
+    index_builds,
+    log_caught_up,
+    write,
+    write_bass_renders,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -298,7 +304,6 @@ def test_a_daemon_serves_stems_added_since_its_index_at_once_and_indexes_them_af
     from dirigent.catalog import Catalog
     from dirigent.daemon import Daemon
     from dirigent.ingest import ingest
-    from tests.test_search import write_bass_renders
 
     renders = served_config.db.parent / "renders"  # announced by the last run, never indexed
     renders.mkdir()
@@ -310,9 +315,7 @@ def test_a_daemon_serves_stems_added_since_its_index_at_once_and_indexes_them_af
     try:
         served = {str(p) for p in daemon.searcher.paths}
         assert {str(p) for p in added} <= served  # searchable from the ready line
-        idle = threading.Event()
-        daemon.log.submit(lambda _catalog: idle.set())
-        assert idle.wait(30)
+        assert log_caught_up(daemon)
         assert builds == [(2, len(daemon.searcher))]
         index, unindexed = daemon.searcher.served
         assert index.meta is not None and index.meta.count == len(daemon.searcher)

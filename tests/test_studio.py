@@ -15,7 +15,7 @@ import soundfile as sf
 
 from bridge.osc.server import OscServer
 from dirigent.catalog import Catalog
-from tests.conftest import ask, decode, index_builds
+from tests.conftest import ask, decode, index_builds, log_caught_up
 
 
 def wait_ready(server: OscServer, count: int = 1, timeout_s: float = 30.0) -> list[list[Any]]:
@@ -127,9 +127,7 @@ def test_renders_that_land_together_are_served_with_one_reload_and_indexed_after
     assert daemon.backend.model is backend.model  # ...with the category model already loaded
     assert {int(args[1]) for args in announced} <= {int(i) for i in daemon.searcher.ids}
     assert len({args[0] for args in announced}) == 3
-    idle = threading.Event()
-    daemon.log.submit(lambda _catalog: idle.set())
-    assert idle.wait(30)
+    assert log_caught_up(daemon)
     assert builds == [(3, len(daemon.searcher))]  # served at once beside the old index...
     index, unindexed = daemon.searcher.served  # ...then indexed after the announcement
     assert index.meta is not None and index.meta.count == len(daemon.searcher)
