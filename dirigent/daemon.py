@@ -159,6 +159,9 @@ class Daemon:
         self.sink: Sink | None = None  # opened on the first /dirigent/play
         self._launcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dirigent-play")
         self._listener = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dirigent-listen")
+        # index builds (seconds at 100k stems) beside the log thread: renders landing meanwhile
+        # are catalogued and served without waiting for them
+        self._indexer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dirigent-index")
         self._listening = threading.BoundedSemaphore(MAX_LISTENING)
         self.last_results: list[int] = []  # the latest answer's stems: what MIDI pads play
         self.selected = 0  # the chosen row of the latest answer (stage page)
@@ -169,7 +172,7 @@ class Daemon:
         self.log.start()
         # stems a stop left scanned beside the index (renders announced, not yet indexed) are
         # served at once; the index over them is built beside the first answers
-        self.log.submit(self._complete_index)
+        self._index_later()
         self._watcher.start()
         self.ready_s = now() - self.started
         if isinstance(self.backend, ListenEmbedder):  # its trees, read beside the first answers
@@ -177,7 +180,7 @@ class Daemon:
 
     def _load(self, catalog: Catalog, backend: Embedder) -> Searcher:
         """A searcher over the catalog; stems only added since the index was built are scanned
-        beside it (:meth:`_complete_index` builds it over them)."""
+        beside it (:meth:`_build_index` builds it over them)."""
         searcher = Searcher(catalog, backend, self.index_dir, session="daemon")
         searcher.refresh(defer_index=True)
         _return_freed_memory()
@@ -198,7 +201,7 @@ class Daemon:
     def _reload_if_changed(self, catalog: Catalog) -> None:
         """Swap in a new searcher when the catalog changed; queries keep being answered by the
         old one until the swap (one reference assignment). Stems only added are scanned beside
-        the old index until :meth:`_complete_index`."""
+        the old index until :meth:`_build_index`."""
         old = self.searcher
         if catalog.library_state(old.key) == old.state:
             return
@@ -218,16 +221,23 @@ class Daemon:
         self.reloads += 1
         log.info("catalog changed: now serving %d stems", len(new))
 
-    def _complete_index(self, _catalog: Catalog) -> None:
-        """Build the index over the stems scanned beside it, if any (queries go on); not while
-        renders wait to be catalogued: they would wait for it, and the last of them builds it."""
+    def _index_later(self) -> None:
+        """Have the index built over the stems scanned beside it, on the indexer thread."""
+        self._indexer.submit(self._build_index)
+
+    def _build_index(self) -> None:
+        """Build the served searcher's index over the stems scanned beside it, if any (queries
+        go on); not while renders wait to be catalogued: the last of them asks again."""
         if self._landed.empty():
-            self.searcher.complete_index()
+            try:
+                self.searcher.complete_index()
+            except Exception:  # the stems stay served beside the old index; the next asks again
+                log.exception("building the index failed")
 
     def _reload_and_index(self, catalog: Catalog) -> None:
         """Serve the catalog's changes at once, then index them."""
         self._reload_if_changed(catalog)
-        self._complete_index(catalog)
+        self._index_later()
 
     def rescan(self) -> None:
         """Ingest the configured library roots again (on the log thread), then reload."""
@@ -521,7 +531,7 @@ class Daemon:
                     True,
                 )
             )
-        self._complete_index(catalog)  # renders landing meanwhile wait for it, then defer again
+        self._index_later()
 
     def _catalogue(self, catalog: Catalog, done: Rendered) -> dict[str, Any]:
         """Ingest a render and record the mutation that made it; its catalog row."""
@@ -704,4 +714,5 @@ class Daemon:
         self._stop.set()
         self._watcher.join(5)
         self.log.close()
+        self._indexer.shutdown(wait=True, cancel_futures=True)
         self._lock_file.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 import zlib
 from dataclasses import asdict, dataclass
@@ -19,6 +20,15 @@ N_TREES = 16  # 16 trees: 42 MB at 100k x 54-d
 # nodes inspected per wanted neighbour: recall@10 0.990 at 100k stems (bench); 300 gave 0.999
 # in twice the time
 SEARCH_K_PER_RESULT = 100
+# in-process guard of each folder's files: a load on one thread never reads a build's files
+# half swapped in by another (the checksum would call them corrupt: a needless rebuild)
+_FILES_LOCKS: dict[Path, threading.Lock] = {}
+_LOCKS_LOCK = threading.Lock()
+
+
+def _files_lock(folder: Path) -> threading.Lock:
+    with _LOCKS_LOCK:
+        return _FILES_LOCKS.setdefault(folder.absolute(), threading.Lock())
 
 
 @dataclass(frozen=True)
@@ -62,10 +72,15 @@ class VectorIndex:
         self._index: AnnoyIndex | None = None
         self.ids = np.zeros(0, dtype=np.int64)
         self.meta: IndexMeta | None = None
+        self._files = _files_lock(folder)
 
     def load(self, state: str | None) -> str | None:
         """Memory-map the index if it matches ``state`` (None: whatever catalog it was built
         for, to be checked with :meth:`holds`); else say why it cannot be served."""
+        with self._files:
+            return self._load(state)
+
+    def _load(self, state: str | None) -> str | None:
         try:
             meta = IndexMeta(**json.loads(self.meta_path.read_text()))
         except FileNotFoundError:
@@ -92,7 +107,8 @@ class VectorIndex:
         return None
 
     def build(self, ids: np.ndarray, vectors: np.ndarray, state: str) -> IndexMeta:
-        """Build from ``vectors`` (n, dim) for stem ``ids`` (n,) and swap the files in."""
+        """Build from ``vectors`` (n, dim) for stem ``ids`` (n,) and swap the files in (a build
+        on another thread of this process may run meanwhile: the last swapped in stays)."""
         if vectors.shape != (ids.size, self.dim):
             raise DirigentError(
                 f"vectors {vectors.shape} do not fit {ids.size} ids of dim {self.dim}"
@@ -102,10 +118,11 @@ class VectorIndex:
         for item, vector in enumerate(vectors):
             index.add_item(item, vector)
         index.build(N_TREES, n_jobs=1)
-        tmp_ann = self.ann_path.with_suffix(f".ann.tmp{os.getpid()}")
+        writer = f"{os.getpid()}-{threading.get_ident()}"
+        tmp_ann = self.ann_path.with_suffix(f".ann.tmp{writer}")
         index.save(str(tmp_ann))
         index.unload()
-        tmp_ids = self.folder / f"{self.backend}.ids.tmp{os.getpid()}.npy"
+        tmp_ids = self.folder / f"{self.backend}.ids.tmp{writer}.npy"
         np.save(tmp_ids, ids.astype(np.int64))
         meta = IndexMeta(
             self.backend,
@@ -116,12 +133,13 @@ class VectorIndex:
             time.time(),
             _crc(vectors),
         )
-        tmp_meta = self.meta_path.with_suffix(f".json.tmp{os.getpid()}")
+        tmp_meta = self.meta_path.with_suffix(f".json.tmp{writer}")
         tmp_meta.write_text(json.dumps(asdict(meta)))
-        os.replace(tmp_ann, self.ann_path)  # the checksum in the meta guards the gap between
-        os.replace(tmp_ids, self.ids_path)
-        os.replace(tmp_meta, self.meta_path)
-        reason = self.load(state)
+        with self._files:  # another process's load: the checksum in the meta guards the gap
+            os.replace(tmp_ann, self.ann_path)
+            os.replace(tmp_ids, self.ids_path)
+            os.replace(tmp_meta, self.meta_path)
+            reason = self._load(state)
         if reason:
             raise DirigentError(f"index just built cannot be loaded: {reason}")
         return meta

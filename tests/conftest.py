@@ -202,11 +202,18 @@ def write_bass_renders(folder: Path, n: int, rng: np.random.Generator) -> list[P
     return made
 
 
-def log_caught_up(daemon: Any, timeout_s: float = 30.0) -> bool:
-    """Whether the daemon's log thread ran every job handed to it before this call (reloads,
-    index builds) within ``timeout_s``."""
+def caught_up(daemon: Any, timeout_s: float = 30.0) -> bool:
+    """Whether the daemon's log thread ran every job handed to it before this call (reloads),
+    and its indexer every build asked for by then, within ``timeout_s``."""
     import threading
 
-    done = threading.Event()
-    daemon.log.submit(lambda _catalog: done.set())
-    return done.wait(timeout_s)
+    logged = threading.Event()
+    daemon.log.submit(lambda _catalog: logged.set())
+    if not logged.wait(timeout_s):
+        return False
+    indexed = daemon._indexer.submit(lambda: None)
+    try:
+        indexed.result(timeout_s)
+    except TimeoutError:
+        return False
+    return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import threading
 import time
@@ -363,6 +364,81 @@ def test_an_index_holds_the_vectors_it_was_built_from_and_no_others(
     changed = vectors.copy()
     changed[7, 3] += 1e-3
     assert not index.holds(changed) and not index.holds(vectors[:49])
+
+
+def test_a_load_beside_a_build_in_the_same_process_never_reads_its_files_half_swapped(
+    tmp_path: Path, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daemon builds on its indexer thread while its log thread loads: a load waits for
+    the swap of the three files instead of calling a half-swapped index corrupt."""
+    from dirigent import index as index_module
+
+    vectors = rng.standard_normal((60, 8)).astype(np.float32)
+    VectorIndex(tmp_path, "listen", 8).build(np.arange(50), vectors[:50], "old")
+    swapping, go = threading.Event(), threading.Event()
+    swap = os.replace
+
+    def slow_replace(src: Any, dst: Any) -> None:
+        swap(src, dst)
+        if str(dst).endswith(".ann"):  # the first of three swapped in
+            swapping.set()
+            go.wait(10)
+
+    monkeypatch.setattr(index_module.os, "replace", slow_replace)
+    builder = threading.Thread(
+        target=VectorIndex(tmp_path, "listen", 8).build, args=(np.arange(60), vectors, "new")
+    )
+    builder.start()
+    assert swapping.wait(10)
+    loaded: list[str | None] = []
+    loader = threading.Thread(
+        target=lambda: loaded.append(VectorIndex(tmp_path, "listen", 8).load(None))
+    )
+    loader.start()
+    loader.join(0.3)  # given the time to read the half-swapped files
+    go.set()
+    builder.join(10)
+    loader.join(10)
+    assert loaded == [None]
+    reader = VectorIndex(tmp_path, "listen", 8)
+    assert reader.load("new") is None and reader.ids.size == 60
+
+
+def test_two_builds_at_once_in_one_process_keep_apart_and_the_last_swapped_in_stays(
+    tmp_path: Path, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full rebuild on the log thread (the library recalibrated) may meet a build on the
+    indexer thread: each writes its own temporary files."""
+    from dirigent import index as index_module
+
+    vectors = rng.standard_normal((60, 8)).astype(np.float32)
+    written, go = threading.Event(), threading.Event()
+    checksum = index_module._checksum
+
+    def held_checksum(path: Path) -> str:
+        if threading.current_thread().name == "first":
+            written.set()  # its index is written to a temporary file, nothing swapped in yet
+            go.wait(10)
+        return checksum(path)
+
+    monkeypatch.setattr(index_module, "_checksum", held_checksum)
+    failed: list[BaseException] = []
+
+    def build(n: int, state: str) -> None:
+        try:
+            VectorIndex(tmp_path, "listen", 8).build(np.arange(n), vectors[:n], state)
+        except BaseException as e:  # reported below
+            failed.append(e)
+
+    first = threading.Thread(target=build, args=(50, "first"), name="first")
+    first.start()
+    assert written.wait(10)
+    build(60, "second")
+    go.set()
+    first.join(10)
+    assert failed == [] and not list(tmp_path.glob("*tmp*"))
+    reader = VectorIndex(tmp_path, "listen", 8)
+    assert reader.load("first") is None and reader.ids.size == 50
 
 
 def test_a_stop_while_calibrating_anew_keeps_the_old_calibration_and_its_vectors(

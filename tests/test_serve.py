@@ -23,9 +23,9 @@ import pytest
 from bridge.osc.client import OscClient
 from dirigent.event_log import FLUSH_S
 from tests.conftest import (
+    caught_up,
     dirigent_subprocess,
     index_builds,
-    log_caught_up,
     write,
     write_bass_renders,
 )
@@ -315,7 +315,7 @@ def test_a_daemon_serves_stems_added_since_its_index_at_once_and_indexes_them_af
     try:
         served = {str(p) for p in daemon.searcher.paths}
         assert {str(p) for p in added} <= served  # searchable from the ready line
-        assert log_caught_up(daemon)
+        assert caught_up(daemon)
         assert builds == [(2, len(daemon.searcher))]
         index, unindexed = daemon.searcher.served
         assert index.meta is not None and index.meta.count == len(daemon.searcher)

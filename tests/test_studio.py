@@ -15,7 +15,7 @@ import soundfile as sf
 
 from bridge.osc.server import OscServer
 from dirigent.catalog import Catalog
-from tests.conftest import ask, decode, index_builds, log_caught_up
+from tests.conftest import ask, caught_up, decode, index_builds
 
 
 def wait_ready(server: OscServer, count: int = 1, timeout_s: float = 30.0) -> list[list[Any]]:
@@ -127,11 +127,44 @@ def test_renders_that_land_together_are_served_with_one_reload_and_indexed_after
     assert daemon.backend.model is backend.model  # ...with the category model already loaded
     assert {int(args[1]) for args in announced} <= {int(i) for i in daemon.searcher.ids}
     assert len({args[0] for args in announced}) == 3
-    assert log_caught_up(daemon)
+    assert caught_up(daemon)
     assert builds == [(3, len(daemon.searcher))]  # served at once beside the old index...
     index, unindexed = daemon.searcher.served  # ...then indexed after the announcement
     assert index.meta is not None and index.meta.count == len(daemon.searcher)
     assert unindexed.size == 0 and index.meta.state == daemon.searcher.state
+
+
+def test_a_render_landing_while_the_index_builds_is_served_without_waiting_for_it(
+    server: OscServer, daemon: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dirigent import search
+
+    builds = index_builds(monkeypatch)
+    building, release = threading.Event(), threading.Event()
+    complete_index = search.Searcher.complete_index
+
+    def slow(searcher: search.Searcher) -> bool:  # a build of seconds, as at 100k stems
+        if searcher.served[1].size:
+            building.set()
+            release.wait(30)
+        return complete_index(searcher)
+
+    monkeypatch.setattr(search.Searcher, "complete_index", slow)
+    hat = stem_of(daemon, "Closed_Hat_01")
+    try:
+        ask(server, "/dirigent/mutate", hat, "drive", 0.5)
+        wait_ready(server)
+        assert building.wait(30)  # the first render's index is being built...
+        ask(server, "/dirigent/mutate", hat, "drive", 0.9)
+        [args] = wait_ready(server)  # ...and the second is served and announced meanwhile
+        assert int(args[1]) in {int(i) for i in daemon.searcher.ids}
+        assert not release.is_set() and not builds
+    finally:
+        release.set()
+    assert caught_up(daemon)
+    index, unindexed = daemon.searcher.served
+    assert unindexed.size == 0 and index.meta is not None
+    assert index.meta.count == len(daemon.searcher) and index.meta.state == daemon.searcher.state
 
 
 def test_a_render_that_cannot_be_catalogued_costs_only_itself(
