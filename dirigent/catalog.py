@@ -398,19 +398,28 @@ class Catalog:
 
     # --- what the ingest needs to know --------------------------------------------------
 
-    def file_states(self) -> dict[str, FileState]:
-        """Every catalogued file path with its size and mtime."""
-        rows = self.con.execute("SELECT path, size, mtime_ns FROM files").fetchall()
-        return {p: FileState(s, m) for p, s, m in rows}
+    def file_states(self, under: Sequence[str] = ("",)) -> dict[str, FileState]:
+        """Catalogued file paths with their size and mtime: those beginning with one of
+        ``under``, in any case (a superset of the files under those roots; "": all)."""
+        return self._states("files", under)
 
-    def error_states(self) -> dict[str, FileState]:
-        """Every path that failed, with the size and mtime it failed at."""
-        rows = self.con.execute("SELECT path, size, mtime_ns FROM ingest_errors").fetchall()
-        return {p: FileState(s, m) for p, s, m in rows}
+    def error_states(self, under: Sequence[str] = ("",)) -> dict[str, FileState]:
+        """Paths that failed, with the size and mtime they failed at (``under``: as for
+        :meth:`file_states`)."""
+        return self._states("ingest_errors", under)
+
+    def _states(self, table: str, under: Sequence[str]) -> dict[str, FileState]:
+        query = f"SELECT path, size, mtime_ns FROM {table} WHERE starts_with(lower(path), ?)"
+        return {
+            p: FileState(s, m)
+            for prefix in dict.fromkeys(u.lower() for u in under)
+            for p, s, m in self.con.execute(query, [prefix]).fetchall()
+        }
 
     def hashes(self) -> dict[str, int]:
-        """Content hash -> stem id."""
-        return dict(self.con.execute("SELECT hash, id FROM stems").fetchall())
+        """Content hash -> stem id (fetched as columns: 70 ms at 100k stems, not 120 as rows)."""
+        columns = self.con.execute("SELECT hash, id FROM stems").fetchnumpy()
+        return dict(zip(columns["hash"].tolist(), columns["id"].tolist(), strict=True))
 
     def _ids_of(self, hashes: list[str]) -> dict[str, int]:
         """Content hash -> stem id, for those of ``hashes`` that are catalogued."""
@@ -501,14 +510,18 @@ class Catalog:
         self.con.execute("COMMIT")
         return len(gone)
 
-    def stale_analyses(self, version: int) -> set[str]:
-        """Own paths of live stems analysed by an analysis older than ``version``."""
-        rows = self.con.execute(
-            "SELECT path FROM stems WHERE analysis_version < ? "
-            "AND id IN (SELECT stem_id FROM files)",
-            [version],
-        ).fetchall()
-        return {r[0] for r in rows}
+    def stale_analyses(self, version: int, under: Sequence[str] = ("",)) -> set[str]:
+        """Own paths of live stems analysed by an analysis older than ``version`` (``under``:
+        as for :meth:`file_states`)."""
+        query = (
+            "SELECT path FROM stems WHERE analysis_version < ? AND starts_with(lower(path), ?) "
+            "AND id IN (SELECT stem_id FROM files)"
+        )
+        return {
+            r[0]
+            for prefix in dict.fromkeys(u.lower() for u in under)
+            for r in self.con.execute(query, [version, prefix]).fetchall()
+        }
 
     def update_analyses(self, stems: Sequence[dict[str, Any]]) -> None:
         """Replace the analysis of stems already catalogued (matched by hash; id, path,

@@ -337,8 +337,9 @@ def ingest(
     started = time.perf_counter()
     report = IngestReport()
     roots = [Path(os.path.abspath(r)) for r in roots]
-    files, failed_before = catalog.file_states(), catalog.error_states()
-    stale = catalog.stale_analyses(ANALYSIS_VERSION)
+    under = [str(r) for r in roots]  # what the catalog holds of other folders is not read
+    files, failed_before = catalog.file_states(under), catalog.error_states(under)
+    stale = catalog.stale_analyses(ANALYSIS_VERSION, under)
     max_bytes = int(config.max_file_mb * 1024 * 1024)
     seen: set[str] = set()
     jobs: list[Job] = []
@@ -432,7 +433,7 @@ def ingest(
             progress(1)
     flush()
 
-    gone = [p for p in (*files, *failed_before) if p not in seen and _under(p, roots)]
+    gone = _under([p for p in (*files, *failed_before) if p not in seen], roots)
     report.removed = catalog.forget(gone)
     table = CategoryTable(config.categories)
     for stem_id, new_path in catalog.orphaned_canonicals():
@@ -442,9 +443,13 @@ def ingest(
     return report
 
 
-def _under(path: str, roots: list[Path]) -> bool:
-    p = Path(path)
-    return any(p == r or r in p.parents for r in roots)
+def _under(paths: list[str], roots: list[Path]) -> list[str]:
+    """Those of ``paths`` (absolute, as :func:`walk` makes them) that are one of ``roots`` or
+    lie below one, compared as the platform compares paths: as strings, not a ``Path`` each
+    (a render ingested into a 100k-stem catalog: 5 s of ``Path`` objects before)."""
+    exact = {os.path.normcase(r) for r in roots}
+    below = tuple(os.path.join(r, "") for r in exact)  # "/a/b" -> "/a/b/"; "/" stays
+    return [p for p in paths if (c := os.path.normcase(p)) in exact or c.startswith(below)]
 
 
 def progress_bar(

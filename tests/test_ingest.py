@@ -15,7 +15,7 @@ import pytest
 
 from dirigent.analysis import ANALYSIS_VERSION
 from dirigent.catalog import Catalog
-from dirigent.ingest import WORKER_DIED
+from dirigent.ingest import WORKER_DIED, _under
 from tests.conftest import dirigent_subprocess, write
 from tests.test_audio_io import bad_files
 
@@ -140,6 +140,26 @@ def test_rename_move_copy_delete_and_edit(cli, library: Path, rng: np.random.Gen
     assert len(after) == len(before) - 1
     rc, out, _ = cli("stems", "--duplicates", "--json")
     assert [Path(d["path"]).name for d in json.loads(out)] == ["snare copy.wav"]
+
+
+def test_only_files_at_or_below_the_roots_count_as_gone_from_them() -> None:
+    paths = ["/lib/kicks/a.wav", "/lib/kicks2/b.wav", "/lib/kicks", "/lib/k.wav", "/other/c.wav"]
+    assert _under(paths, [Path("/lib/kicks")]) == ["/lib/kicks/a.wav", "/lib/kicks"]
+    assert _under(paths, [Path("/lib/k.wav"), Path("/other")]) == ["/lib/k.wav", "/other/c.wav"]
+    assert _under(paths, [Path("/")]) == paths
+
+
+def test_ingesting_one_folder_forgets_nothing_of_a_sibling_that_shares_its_prefix(
+    cli, tmp_path: Path, rng: np.random.Generator
+) -> None:
+    kicks, kicks2 = tmp_path / "kicks", tmp_path / "kicks2"
+    for folder in (kicks, kicks2):
+        write(folder / "a.wav", rng.standard_normal(4410) * 0.1, 44100)
+    cli("ingest", str(kicks), str(kicks2), "--quiet")
+    (kicks / "a.wav").unlink()
+    rc, out, _ = cli("ingest", str(kicks), "--json")
+    assert rc == 0 and json.loads(out)["removed"] == 1
+    assert [s["path"] for s in stems_json(cli)] == [str(kicks2 / "a.wav")]
 
 
 def test_bad_files_are_rows_not_crashes(
