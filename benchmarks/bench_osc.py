@@ -17,6 +17,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -197,29 +198,51 @@ def write_renders(folder: Path, notes: range) -> list[Path]:
 
 
 def serve_renders(db: Path, *, anew: bool) -> dict[str, float]:
-    """Seconds until a searcher serves the catalog after renders land (embedded on the
-    calibration in place). One render: served with the index it had, the render scanned beside
+    """Seconds until a searcher serves the catalog after renders land: catalogued (ingested),
+    embedded on the calibration in place, served. One render: served with the index it had, the
+    render scanned beside
     it, as the daemon serves renders (``one``), and the index built over it after that
     (``indexed``, from the start), against building the index before serving it (``first``);
     with ``anew``, the whole library calibrated and embedded again (``anew``, NaN without). A
     burst of :data:`BURST` served and indexed with one reload, as the daemon serves renders
-    that land together (``burst``), against a reload per render (``burst_one_by_one``)."""
+    that land together (``burst``), against a reload per render (``burst_one_by_one``). A
+    render landing as the index over the one before it starts to build: served beside the build,
+    as the daemon's indexer builds (``mid_build``), against after it (``after_build``)."""
     config = load_config(db.parent, env={}, flags={"db": db})
     backend = ListenEmbedder()
     backend.warm()  # as the daemon does after its ready line
+    import scipy.signal  # noqa: F401  # as imported by the time a render lands (its mutation)
 
     def served(
         roots: list[Path], catalog: Catalog, *, defer: bool = False, whole: bool = False
     ) -> tuple[float, float]:
+        started = time.perf_counter()
         ingest(roots, catalog, config)
         searcher = Searcher(catalog, backend, db.parent / "index")
         if whole:
             searcher.calibration_path.unlink()
-        started = time.perf_counter()
         searcher.refresh(defer_index=defer)
         ready = time.perf_counter() - started
         searcher.complete_index()
         return ready, time.perf_counter() - started
+
+    def landing_mid_build(notes: range, catalog: Catalog, *, beside: bool) -> float:
+        """Seconds from the start of the index build over ``notes``' first render until the
+        second is catalogued and served (its ingest included)."""
+        first, second = write_renders(db.parent / f"mid{notes.start}", notes)
+        ingest([first], catalog, config)
+        building = Searcher(catalog, backend, db.parent / "index")
+        building.refresh(defer_index=True)
+        started = time.perf_counter()
+        builder = threading.Thread(target=building.complete_index)
+        builder.start()
+        if not beside:
+            builder.join()
+        ingest([second], catalog, config)
+        Searcher(catalog, backend, db.parent / "index").refresh(defer_index=True)
+        took = time.perf_counter() - started
+        builder.join()
+        return took
 
     with Catalog(db) as catalog:
         one, indexed = served(write_renders(db.parent / "one", range(1)), catalog, defer=True)
@@ -228,6 +251,9 @@ def serve_renders(db: Path, *, anew: bool) -> dict[str, float]:
         burst, _ = served(write_renders(db.parent / "burst", range(2, 2 + BURST)), catalog)
         each = write_renders(db.parent / "each", range(2 + BURST, 2 + 2 * BURST))
         one_by_one = sum(served([p], catalog)[0] for p in each)
+        start = 2 + 2 * BURST
+        mid_build = landing_mid_build(range(start, start + 2), catalog, beside=True)
+        after_build = landing_mid_build(range(start + 2, start + 4), catalog, beside=False)
     return {
         "one": one,
         "indexed": indexed,
@@ -235,6 +261,8 @@ def serve_renders(db: Path, *, anew: bool) -> dict[str, float]:
         "anew": whole,
         "burst": burst,
         "burst_one_by_one": one_by_one,
+        "mid_build": mid_build,
+        "after_build": after_build,
     }
 
 
@@ -460,11 +488,11 @@ def main() -> None:
                 f"{r['first'] / r['one']:>7.1f}{anew}"
             )
         print(
-            "served: embedded on the library's calibration and scanned beside the index it had,\n"
-            "as the daemon serves a render before it announces it; then indexed: until the index\n"
-            "is built over it too (after the announcement). Index first: the index built before\n"
-            "the render is served. All anew: the whole library calibrated and embedded again\n"
-            f"(run up to {ANEW_UP_TO} stems)."
+            "served: catalogued, embedded on the library's calibration and scanned beside the\n"
+            "index it had, as the daemon serves a render before it announces it; then indexed:\n"
+            "until the index is built over it too (after the announcement). Index first: the\n"
+            "index built before the render is served. All anew: the whole library calibrated and\n"
+            f"embedded again (run up to {ANEW_UP_TO} stems)."
         )
         print("\nrenders land together: seconds until served and indexed")
         print(f"{'stems':>8}{f'{BURST} at once s':>15}{'baseline: one by one s':>24}{'ratio':>8}")
@@ -476,6 +504,17 @@ def main() -> None:
         print(
             f"{BURST} at once: a burst of variations served with one reload, as the daemon\n"
             "serves renders that land together; one by one: a reload per render."
+        )
+        print("\na render lands as the index over the one before it starts to build")
+        print(f"{'stems':>8}{'served s':>10}{'baseline: after the build s':>29}{'ratio':>7}")
+        for n, r in renders.items():
+            print(
+                f"{n:>8}{r['mid_build']:>10.2f}{r['after_build']:>29.2f}"
+                f"{r['after_build'] / r['mid_build']:>7.1f}"
+            )
+        print(
+            "served: catalogued and served beside the build, as the daemon's indexer thread\n"
+            "builds; after the build: as when the index was built on the thread that serves."
         )
         held = stall(dbs[SIZES[1]])
         print(
