@@ -208,7 +208,8 @@ def serve_renders(db: Path, *, anew: bool) -> dict[str, float]:
     that land together (``burst``), against a reload per render (``burst_one_by_one``). A
     render landing as the index over the one before it starts to build: served beside the build,
     as the daemon's indexer builds (``mid_build``), against after it (``after_build``)."""
-    config = load_config(db.parent, env={}, flags={"db": db})
+    # renders are catalogued in the daemon's process, together: no pool of workers
+    config = load_config(db.parent, env={}, flags={"db": db, "workers": 1})
     backend = ListenEmbedder()
     backend.warm()  # as the daemon does after its ready line
     import scipy.signal  # noqa: F401  # as imported by the time a render lands (its mutation)

@@ -492,17 +492,28 @@ class Daemon:
         self.log.submit(self._serve_renders)
 
     def _serve_renders(self, catalog: Catalog) -> None:
-        """Catalogue every render landed by now with its parent, serve them all with one reload
-        and announce each, then index them. A burst of variations costs a reload or two, not
+        """Catalogue every render landed by now (one ingest) with its parent, serve them all
+        with one reload and announce each, then index them. A burst of variations costs an
+        ingest and a reload or two, not
         one per render, and a knob turned on and on is still announced as its renders land.
         The reload scans the new stems beside the index it had: the index build (seconds in a
         100k-stem library) comes after the announcement."""
-        ready = []
+        from dirigent.ingest import ingest
+
+        landed = []
         while True:
             try:
-                done = self._landed.get_nowait()
+                landed.append(self._landed.get_nowait())
             except queue.Empty:
                 break
+        if not landed:
+            return
+        try:  # one ingest for them all, in this process: a pool of workers starts in seconds
+            ingest([done.path for done in landed], catalog, replace(self.config, workers=1))
+        except Exception:  # each is catalogued alone below, and fails alone
+            log.exception("cataloguing %d renders together failed", len(landed))
+        ready = []
+        for done in landed:
             try:
                 ready.append((done, self._catalogue(catalog, done)))
             except ParameterError as e:
@@ -534,11 +545,14 @@ class Daemon:
         self._index_later()
 
     def _catalogue(self, catalog: Catalog, done: Rendered) -> dict[str, Any]:
-        """Ingest a render and record the mutation that made it; its catalog row."""
+        """Record the mutation that made a render (ingested alone unless it already is); its
+        catalog row."""
         from dirigent.ingest import ingest
 
-        ingest([done.path], catalog, self.config)
         stem = catalog.stem_at(str(done.path))
+        if stem is None:
+            ingest([done.path], catalog, self.config)
+            stem = catalog.stem_at(str(done.path))
         if stem is None:
             raise ParameterError(
                 f"the render {done.path} could not be catalogued (gone or unreadable)"

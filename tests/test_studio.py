@@ -116,13 +116,23 @@ def renders_landing_while_the_log_is_busy(daemon: Any, count: int) -> Iterator[N
 def test_renders_that_land_together_are_served_with_one_reload_and_indexed_after(
     server: OscServer, daemon: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from dirigent import ingest
+
     builds = index_builds(monkeypatch)
+    ingests: list[list[Path]] = []
+    ingest_all = ingest.ingest
+
+    def counted(roots: list[Path], *args: Any, **kwargs: Any) -> Any:
+        ingests.append(roots)
+        return ingest_all(roots, *args, **kwargs)
+
+    monkeypatch.setattr(ingest, "ingest", counted)
     hat = stem_of(daemon, "Closed_Hat_01")
     reloads, backend = daemon.reloads, daemon.backend
     with renders_landing_while_the_log_is_busy(daemon, 3):
         ask(server, "/dirigent/variations", hat, 3)
     announced = wait_ready(server, 3)
-    assert daemon.reloads == reloads + 1
+    assert daemon.reloads == reloads + 1 and len(ingests) == 1 and len(ingests[0]) == 3
     assert daemon.backend is not backend  # calibrated on the new library...
     assert daemon.backend.model is backend.model  # ...with the category model already loaded
     assert {int(args[1]) for args in announced} <= {int(i) for i in daemon.searcher.ids}
