@@ -494,10 +494,9 @@ class Daemon:
     def _serve_renders(self, catalog: Catalog) -> None:
         """Catalogue every render landed by now (one ingest) with its parent, serve them all
         with one reload and announce each, then index them. A burst of variations costs an
-        ingest and a reload or two, not
-        one per render, and a knob turned on and on is still announced as its renders land.
-        The reload scans the new stems beside the index it had: the index build (seconds in a
-        100k-stem library) comes after the announcement."""
+        ingest and a reload or two, not one each, and a knob turned on and on is still
+        announced as its renders land. The reload scans the new stems beside the index it had:
+        the index build (seconds in a 100k-stem library) comes after, on the indexer thread."""
         from dirigent.ingest import ingest
 
         landed = []
