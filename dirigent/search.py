@@ -247,7 +247,9 @@ class Searcher:
         if index.load(None) is not None or not np.isin(index.ids, ids).all():
             return None
         rows = np.searchsorted(ids, index.ids)  # both ascend
-        lacking = np.setdiff1d(np.arange(ids.size), rows)
+        held = np.zeros(ids.size, dtype=bool)
+        held[rows] = True
+        lacking = np.flatnonzero(~held)  # a mask, not setdiff1d: 0.2 ms, not 90, at 100k stems
         if lacking.size > UNINDEXED_SHARE * ids.size or not index.holds(vectors[rows]):
             return None
         return lacking
