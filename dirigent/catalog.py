@@ -239,6 +239,8 @@ ERROR_COLUMNS = {
     "reason": "VARCHAR",
     "failed_at": "TIMESTAMP",
 }
+# a path that begins with the parameter, in any case: a superset of the paths under a root
+_BEGINS_WITH = "starts_with(lower(path), lower(?))"
 
 
 @dataclass
@@ -409,10 +411,11 @@ class Catalog:
         return self._states("ingest_errors", under)
 
     def _states(self, table: str, under: Sequence[str]) -> dict[str, FileState]:
-        query = f"SELECT path, size, mtime_ns FROM {table} WHERE starts_with(lower(path), ?)"
+        # both sides lowered by DuckDB: its lower() is not Python's ("İ", a final sigma)
+        query = f"SELECT path, size, mtime_ns FROM {table} WHERE {_BEGINS_WITH}"
         return {
             p: FileState(s, m)
-            for prefix in dict.fromkeys(u.lower() for u in under)
+            for prefix in dict.fromkeys(under)
             for p, s, m in self.con.execute(query, [prefix]).fetchall()
         }
 
@@ -514,12 +517,12 @@ class Catalog:
         """Own paths of live stems analysed by an analysis older than ``version`` (``under``:
         as for :meth:`file_states`)."""
         query = (
-            "SELECT path FROM stems WHERE analysis_version < ? AND starts_with(lower(path), ?) "
+            f"SELECT path FROM stems WHERE analysis_version < ? AND {_BEGINS_WITH} "
             "AND id IN (SELECT stem_id FROM files)"
         )
         return {
             r[0]
-            for prefix in dict.fromkeys(u.lower() for u in under)
+            for prefix in dict.fromkeys(under)
             for r in self.con.execute(query, [version, prefix]).fetchall()
         }
 

@@ -149,10 +149,11 @@ def test_only_files_at_or_below_the_roots_count_as_gone_from_them() -> None:
     assert _under(paths, [Path("/")]) == paths
 
 
+@pytest.mark.parametrize("name", ["kicks", "ΣΑΣ Kİcks"])  # lower() differs in DuckDB and Python
 def test_ingesting_one_folder_forgets_nothing_of_a_sibling_that_shares_its_prefix(
-    cli, tmp_path: Path, rng: np.random.Generator
+    cli, tmp_path: Path, rng: np.random.Generator, name: str
 ) -> None:
-    kicks, kicks2 = tmp_path / "kicks", tmp_path / "kicks2"
+    kicks, kicks2 = tmp_path / name, tmp_path / f"{name}2"
     for folder in (kicks, kicks2):
         write(folder / "a.wav", rng.standard_normal(4410) * 0.1, 44100)
     cli("ingest", str(kicks), str(kicks2), "--quiet")
