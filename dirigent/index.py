@@ -20,6 +20,7 @@ N_TREES = 16  # 16 trees: 42 MB at 100k x 54-d
 # nodes inspected per wanted neighbour: recall@10 0.990 at 100k stems (bench); 300 gave 0.999
 # in twice the time
 SEARCH_K_PER_RESULT = 100
+STALE_TEMP_S = 3600.0  # a build's temporary file this old was left by a process killed mid-build
 # in-process guard of each folder's files: a load on one thread never reads a build's files
 # half swapped in by another (the checksum would call them corrupt: a needless rebuild)
 _FILES_LOCKS: dict[Path, threading.Lock] = {}
@@ -114,6 +115,7 @@ class VectorIndex:
                 f"vectors {vectors.shape} do not fit {ids.size} ids of dim {self.dim}"
             )
         self.folder.mkdir(parents=True, exist_ok=True)
+        self._remove_stale_temporaries()
         index = AnnoyIndex(self.dim, "angular")
         for item, vector in enumerate(vectors):
             index.add_item(item, vector)
@@ -143,6 +145,17 @@ class VectorIndex:
         if reason:
             raise DirigentError(f"index just built cannot be loaded: {reason}")
         return meta
+
+    def _remove_stale_temporaries(self) -> None:
+        """Delete temporary files of this backend's builds that no build finished (a kill
+        mid-build leaves them: 42 MB at 100k stems); a build takes seconds, so one an hour old
+        is no other process's, running."""
+        for path in self.folder.glob(f"{self.backend}.*.tmp*"):
+            try:
+                if time.time() - path.stat().st_mtime > STALE_TEMP_S:
+                    path.unlink()
+            except OSError:  # gone meanwhile, or not ours to delete: the next build tries again
+                continue
 
     def holds(self, vectors: np.ndarray) -> bool:
         """Whether the loaded index holds exactly ``vectors`` (n, dim), in the order of its

@@ -441,6 +441,24 @@ def test_two_builds_at_once_in_one_process_keep_apart_and_the_last_swapped_in_st
     assert reader.load("first") is None and reader.ids.size == 50
 
 
+def test_a_build_removes_what_a_build_killed_long_ago_left_and_nothing_else(
+    tmp_path: Path, rng: np.random.Generator
+) -> None:
+    left = [tmp_path / name for name in ("listen.ann.tmp99-1", "listen.ids.tmp99-1.npy")]
+    running = tmp_path / "listen.ann.tmp98-1"  # another process's build, under way
+    other = tmp_path / "clap.ann.tmp97-1"  # another backend's: its own builds see to it
+    for path in (*left, running, other):
+        path.write_bytes(b"partial")
+    hours_ago = time.time() - 2 * 3600
+    for path in (*left, other):
+        os.utime(path, (hours_ago, hours_ago))
+    VectorIndex(tmp_path, "listen", 8).build(
+        np.arange(20), rng.standard_normal((20, 8)).astype(np.float32), "state"
+    )
+    assert not any(path.exists() for path in left)
+    assert running.exists() and other.exists()
+
+
 def test_a_stop_while_calibrating_anew_keeps_the_old_calibration_and_its_vectors(
     kit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
