@@ -411,13 +411,18 @@ class Catalog:
         return self._states("ingest_errors", under)
 
     def _states(self, table: str, under: Sequence[str]) -> dict[str, FileState]:
-        # both sides lowered by DuckDB: its lower() is not Python's ("İ", a final sigma)
         query = f"SELECT path, size, mtime_ns FROM {table} WHERE {_BEGINS_WITH}"
-        return {
-            p: FileState(s, m)
-            for prefix in dict.fromkeys(under)
-            for p, s, m in self.con.execute(query, [prefix]).fetchall()
-        }
+        return {p: FileState(s, m) for p, s, m in self._rows_under(query, under)}
+
+    def _rows_under(self, query: str, under: Sequence[str], *params: Any) -> list[Any]:
+        """Rows of ``query`` for each root of ``under``, bound to its last parameter (the
+        ``?`` of :data:`_BEGINS_WITH`) after ``params``. Both sides are lowered by DuckDB: its
+        lower() is not Python's ("İ", a final sigma)."""
+        return [
+            row
+            for root in dict.fromkeys(under)
+            for row in self.con.execute(query, [*params, root]).fetchall()
+        ]
 
     def hashes(self) -> dict[str, int]:
         """Content hash -> stem id (fetched as columns: 70 ms at 100k stems, not 120 as rows)."""
@@ -520,11 +525,7 @@ class Catalog:
             f"SELECT path FROM stems WHERE analysis_version < ? AND {_BEGINS_WITH} "
             "AND id IN (SELECT stem_id FROM files)"
         )
-        return {
-            r[0]
-            for prefix in dict.fromkeys(under)
-            for r in self.con.execute(query, [version, prefix]).fetchall()
-        }
+        return {r[0] for r in self._rows_under(query, under, version)}
 
     def update_analyses(self, stems: Sequence[dict[str, Any]]) -> None:
         """Replace the analysis of stems already catalogued (matched by hash; id, path,
