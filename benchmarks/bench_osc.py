@@ -200,14 +200,13 @@ def write_renders(folder: Path, notes: range) -> list[Path]:
 def serve_renders(db: Path, *, anew: bool) -> dict[str, float]:
     """Seconds until a searcher serves the catalog after renders land: catalogued (ingested),
     embedded on the calibration in place, served. One render: served with the index it had, the
-    render scanned beside
-    it, as the daemon serves renders (``one``), and the index built over it after that
-    (``indexed``, from the start), against building the index before serving it (``first``);
-    with ``anew``, the whole library calibrated and embedded again (``anew``, NaN without). A
-    burst of :data:`BURST` served and indexed with one reload, as the daemon serves renders
-    that land together (``burst``), against a reload per render (``burst_one_by_one``). A
-    render landing as the index over the one before it starts to build: served beside the build,
-    as the daemon's indexer builds (``mid_build``), against after it (``after_build``)."""
+    render scanned beside it, as the daemon serves renders (``one``), and the index built over it
+    after that (``indexed``, from the start), against building the index before serving it
+    (``first``); with ``anew``, the whole library calibrated and embedded again (``anew``, NaN
+    without). A burst of :data:`BURST` served and indexed with one reload, as the daemon serves
+    renders that land together (``burst``), against a reload per render (``burst_one_by_one``).
+    A render landing as the index over the one before it starts to build: served beside the
+    build, as the daemon's indexer builds (``mid_build``), against after it (``after_build``)."""
     # renders are catalogued in the daemon's process, together: no pool of workers
     config = load_config(db.parent, env={}, flags={"db": db, "workers": 1})
     backend = ListenEmbedder()
