@@ -217,3 +217,10 @@ def caught_up(daemon: Any, timeout_s: float = 30.0) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+def assert_fully_indexed(searcher: Any) -> None:
+    """The searcher's index holds every stem it serves, for the catalog state it serves."""
+    index, unindexed = searcher.served
+    assert unindexed.size == 0 and index.meta is not None
+    assert index.meta.count == len(searcher) and index.meta.state == searcher.state

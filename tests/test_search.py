@@ -27,7 +27,7 @@ from dirigent.errors import DirigentError, ParameterError
 from dirigent.index import VectorIndex
 from dirigent.ingest import ingest
 from dirigent.search import SUBSET_SHARE, SUBSETS, Constraints, Searcher, _top, parse_prompt
-from tests.conftest import write_bass_renders
+from tests.conftest import assert_fully_indexed, write_bass_renders
 
 
 @pytest.mark.parametrize(
@@ -335,8 +335,7 @@ def test_stems_added_since_the_index_was_built_are_scanned_beside_it_until_it_is
         assert ranked(deferred) == ranked(exact)
         assert set(ranked(deferred)[0]) & {int(deferred.ids[n]) for n in unindexed}  # basses
         assert deferred.complete_index() and not deferred.complete_index()
-        index, unindexed = deferred.served
-        assert index.meta is not None and index.meta.count == len(deferred) and not unindexed.size
+        assert_fully_indexed(deferred)
         assert ranked(deferred) == ranked(exact)
         assert served(True)[1] is None  # the index on disk is whole again
 

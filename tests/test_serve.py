@@ -23,6 +23,7 @@ import pytest
 from bridge.osc.client import OscClient
 from dirigent.event_log import FLUSH_S
 from tests.conftest import (
+    assert_fully_indexed,
     caught_up,
     dirigent_subprocess,
     index_builds,
@@ -317,9 +318,7 @@ def test_a_daemon_serves_stems_added_since_its_index_at_once_and_indexes_them_af
         assert {str(p) for p in added} <= served  # searchable from the ready line
         assert caught_up(daemon)
         assert builds == [(2, len(daemon.searcher))]
-        index, unindexed = daemon.searcher.served
-        assert index.meta is not None and index.meta.count == len(daemon.searcher)
-        assert unindexed.size == 0
+        assert_fully_indexed(daemon.searcher)
     finally:
         daemon.close()
 

@@ -15,7 +15,7 @@ import soundfile as sf
 
 from bridge.osc.server import OscServer
 from dirigent.catalog import Catalog
-from tests.conftest import ask, caught_up, decode, index_builds
+from tests.conftest import ask, assert_fully_indexed, caught_up, decode, index_builds
 
 
 def wait_ready(server: OscServer, count: int = 1, timeout_s: float = 30.0) -> list[list[Any]]:
@@ -139,9 +139,7 @@ def test_renders_that_land_together_are_served_with_one_reload_and_indexed_after
     assert len({args[0] for args in announced}) == 3
     assert caught_up(daemon)
     assert builds == [(3, len(daemon.searcher))]  # served at once beside the old index...
-    index, unindexed = daemon.searcher.served  # ...then indexed after the announcement
-    assert index.meta is not None and index.meta.count == len(daemon.searcher)
-    assert unindexed.size == 0 and index.meta.state == daemon.searcher.state
+    assert_fully_indexed(daemon.searcher)  # ...then indexed after the announcement
 
 
 def test_a_render_landing_while_the_index_builds_is_served_without_waiting_for_it(
@@ -172,9 +170,7 @@ def test_a_render_landing_while_the_index_builds_is_served_without_waiting_for_i
     finally:
         release.set()
     assert caught_up(daemon)
-    index, unindexed = daemon.searcher.served
-    assert unindexed.size == 0 and index.meta is not None
-    assert index.meta.count == len(daemon.searcher) and index.meta.state == daemon.searcher.state
+    assert_fully_indexed(daemon.searcher)
 
 
 def test_a_render_that_cannot_be_catalogued_costs_only_itself(
