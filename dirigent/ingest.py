@@ -24,7 +24,7 @@ from dirigent.audio_io import blocks, decode, is_audio_path, probe, read_excerpt
 from dirigent.catalog import Catalog
 from dirigent.config import Config
 from dirigent.errors import AudioError
-from dirigent.path_tags import CategoryTable, PathTags
+from dirigent.path_tags import CategoryTable, PathTags, filing
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ class Job:
     path: str
     size: int
     mtime_ns: int
+    filed: str  # what the path's words are read from (:func:`dirigent.path_tags.filing`)
     reanalyse: bool = False  # catalogued by an older analysis: analyse again though known
 
 
@@ -82,18 +83,19 @@ class IngestReport:
         return {**asdict(self), "files_per_second": round(self.files_per_second, 1)}
 
 
-def walk(roots: Iterable[Path]) -> Iterator[Path]:
-    """Audio files under ``roots`` (files or folders), skipping hidden and AppleDouble files."""
+def walk(roots: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
+    """(root, file) for the audio files under ``roots`` (files or folders), skipping hidden and
+    AppleDouble files."""
     for root in roots:
         if root.is_file():
             if is_audio_path(root):
-                yield root
+                yield root, root
             continue
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for name in sorted(filenames):
                 if not name.startswith(".") and is_audio_path(Path(name)):
-                    yield Path(dirpath) / name
+                    yield root, Path(dirpath) / name
 
 
 def file_hash(path: Path) -> str:
@@ -157,7 +159,7 @@ def _stem_row(
 
 def _analyse_file(job: Job) -> Outcome:
     path = Path(job.path)
-    tags = _table.classify(path)
+    tags = _table.classify(job.filed)
     loop_hint = tags.is_loop
     if job.size > PROBE_ABOVE_BYTES:
         info = probe(path)
@@ -344,9 +346,10 @@ def ingest(
     seen: set[str] = set()
     jobs: list[Job] = []
     refused: list[tuple[str, int, int, str]] = []
-    for path in walk(roots):
+    for root, path in walk(roots):
         report.scanned += 1
         key = str(path)
+        filed = str(filing(path, root))
         seen.add(key)
         try:
             st = path.stat()
@@ -356,7 +359,7 @@ def ingest(
         state = (st.st_size, st.st_mtime_ns)
         if key in files and (files[key].size, files[key].mtime_ns) == state:
             if key in stale:
-                jobs.append(Job(key, *state, reanalyse=True))
+                jobs.append(Job(key, *state, filed, reanalyse=True))
             else:
                 report.unchanged += 1
         elif (
@@ -373,7 +376,7 @@ def ingest(
                 )
             )
         else:
-            jobs.append(Job(key, *state))
+            jobs.append(Job(key, *state, filed))
     if on_total:
         on_total(len(jobs) + len(refused))
 
@@ -437,7 +440,8 @@ def ingest(
     report.removed = catalog.forget(gone)
     table = CategoryTable(config.categories)
     for stem_id, new_path in catalog.orphaned_canonicals():
-        catalog.move(stem_id, new_path, table.classify(new_path).category)
+        root = next((r for r in roots if _under([new_path], [r])), Path(new_path))
+        catalog.move(stem_id, new_path, table.classify(filing(new_path, root)).category)
     report.duplicates = len(catalog.duplicates())
     report.seconds = round(time.perf_counter() - started, 3)
     return report

@@ -242,6 +242,13 @@ def key_tag(name: str) -> str | None:
     return _NAMES[pitch] + ("m" if minor else "")
 
 
+def filing(path: str | PurePath, root: str | PurePath) -> PurePath:
+    """What of ``path`` (found under ``root``, a folder or the file itself) is the library's
+    own filing: the root's name and the folders below it. The folders above the root are the
+    machine's ("/home/tom", "/tmp/tmpk5sd31at"), and their words say nothing of the sound."""
+    return PurePath(path).relative_to(PurePath(root).parent)
+
+
 def words_of(name: str) -> list[str]:
     """Lower-case words of one path component: ``"HiHat_Closed01"`` -> ``["hi", "hat", ...]``."""
     spaced = _CAMEL.sub(" ", name)
@@ -281,7 +288,8 @@ class CategoryTable:
         return None
 
     def classify(self, path: str | PurePath) -> PathTags:
-        """Category of a file from its name and its folders.
+        """Category of a file from its name and its folders: every part of ``path`` is read,
+        so pass what :func:`filing` keeps of an absolute path.
 
         The nearest folder that names a category is the library's own filing and wins over
         the file name ("Basses/pluck" is a bass), except in drum folders, where the name

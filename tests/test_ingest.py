@@ -163,6 +163,33 @@ def test_ingesting_one_folder_forgets_nothing_of_a_sibling_that_shares_its_prefi
     assert [s["path"] for s in stems_json(cli)] == [str(kicks2 / "a.wav")]
 
 
+def test_the_folders_above_the_roots_name_no_sound(
+    cli, tmp_path: Path, rng: np.random.Generator
+) -> None:
+    """Only a root's own name and the folders below it are the library's filing: "tom" and
+    "sd" above it (a home folder, a temporary folder's random name) make no toms or snares."""
+    above = tmp_path / "tom" / "sd 01"
+    files = {
+        "Kicks/0001.wav": "kick",  # the root's own name files it
+        "Kicks/Hard/0002.wav": "kick",
+        "lib/0003.wav": None,
+        "lib/untitled/0004.wav": None,
+        "Claps/0005.wav": None,  # ingested by itself: its name alone says what it is
+    }
+    for n, name in enumerate(files):
+        write(above / name, rng.standard_normal(4410 + n) * 0.1, 44100)
+    roots = [above / "Kicks", above / "lib", above / "Claps" / "0005.wav"]
+    cli("ingest", *map(str, roots), "--quiet")
+    category = {s["path"]: s["category"] for s in stems_json(cli)}
+    assert category == {str(above / name): c for name, c in files.items()}
+    # a stem whose file is gone takes its copy's path, filed the same way
+    shutil.copy(above / "lib" / "0003.wav", above / "lib" / "untitled" / "copy.wav")
+    (above / "lib" / "0003.wav").unlink()
+    cli("ingest", *map(str, roots), "--quiet")
+    moved = next(s for s in stems_json(cli) if s["path"].endswith("copy.wav"))
+    assert moved["category"] is None
+
+
 def test_bad_files_are_rows_not_crashes(
     cli, tmp_path: Path, library: Path, rng: np.random.Generator, monkeypatch
 ) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 import pytest
 
-from dirigent.path_tags import CategoryTable, bpm_tag, key_tag, words_of
+from dirigent.path_tags import CategoryTable, bpm_tag, filing, key_tag, words_of
 
 
 @pytest.mark.parametrize(
@@ -59,6 +61,16 @@ def test_user_words_extend_and_override() -> None:
     assert table.classify("x/Bombo 1.wav").category == "kick"
     assert table.classify("x/Wumms.wav").category == "fx"
     assert table.classify("x/Bass 1.wav").category == "vocal"
+
+
+def test_filing_keeps_the_root_name_and_what_lies_below_it() -> None:
+    path = PurePosixPath("/home/tom/sd/Kicks/Hard/0001.wav")
+    assert filing(path, PurePosixPath("/home/tom/sd/Kicks")) == PurePosixPath("Kicks/Hard/0001.wav")
+    assert filing(path, path) == PurePosixPath("0001.wav")  # a file ingested by itself
+    assert filing(path, PurePosixPath("/")) == PurePosixPath("home/tom/sd/Kicks/Hard/0001.wav")
+    assert CategoryTable().classify(filing("/home/tom/sd/lib/0001.wav", "/home/tom/sd/lib")) == (
+        CategoryTable().classify("lib/0001.wav")
+    )
 
 
 def test_words_of_splits_case_digits_and_separators() -> None:
