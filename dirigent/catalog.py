@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from dirigent.analysis.descriptors import DESCRIPTOR_VERSION
+from dirigent.analysis.descriptors import DESCRIPTOR_VERSION, SIZE
 from dirigent.errors import CatalogError
 
 # Forward migrations, applied in order; a version is never edited once released.
@@ -569,7 +569,13 @@ class Catalog:
         """).fetchall()
 
     def move(self, stem_id: int, path: str, category: str | None) -> None:
-        """Make ``path`` the stem's own path (after a move or rename) with its category."""
+        """Make ``path`` the stem's own path (after a move or rename) with its category; a
+        new category drops the stem's vectors (made with the old one: they are made anew)."""
+        self.con.execute(
+            "DELETE FROM embeddings WHERE stem_id = ? AND stem_id IN "
+            "(SELECT id FROM stems WHERE category IS DISTINCT FROM ?)",
+            [stem_id, category],
+        )
         self.con.execute(
             "UPDATE stems SET path = ?, category = ? WHERE id = ?", [path, category, stem_id]
         )
@@ -670,6 +676,19 @@ class Catalog:
             if column.size
             else np.zeros((0, 0), np.float32)
         )
+
+    def current_descriptors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(those of stems ``ids`` whose stored descriptors are this version's, ascending; the
+        descriptors, (n, SIZE)): stems analysed by an older version have none yet."""
+        table = self.con.execute(
+            "SELECT stem_id, descriptors FROM features WHERE version = ? "
+            "AND stem_id IN (SELECT unnest(?)) ORDER BY stem_id",
+            [DESCRIPTOR_VERSION, ids.tolist()],
+        ).fetchnumpy()
+        found = table["stem_id"].astype(np.int64)
+        if not found.size:
+            return found, np.zeros((0, SIZE), np.float32)
+        return found, np.stack(list(table["descriptors"])).astype(np.float32)
 
     def vector_matrix(self, backend: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(ids that have a ``backend`` vector, their vectors) among stems ``ids`` (ascending).

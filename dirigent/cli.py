@@ -44,6 +44,16 @@ def _key(text: str) -> str:
     return name
 
 
+def _category(text: str) -> str:
+    """A category by its name (``"Kick"`` -> ``"kick"``)."""
+    from dirigent.embed.lexicon import CATEGORIES
+
+    name = text.strip().lower()
+    if name not in CATEGORIES:
+        raise argparse.ArgumentTypeError(f"{text!r}: use one of {', '.join(CATEGORIES)}")
+    return name
+
+
 def _open(config: Config, *, read_only: bool, create: bool = True) -> Any:
     from dirigent.catalog import Catalog
 
@@ -143,22 +153,54 @@ def cmd_stems(config: Config, args: argparse.Namespace) -> int:
                 print(f"{_display_path(dup)}  ==  {_display_path(canonical)}")
             return 0
         stems = catalog.stems(where)
+        _add_heard(catalog, stems)
+    if args.heard:
+        stems = [s for s in stems if s["heard"] == args.heard]
     if args.json:
         print(json.dumps(stems, indent=2, default=str))
         return 0
     print(
-        f"{'id':>5} {'category':<8} {'type':<8} {'bpm':>6} {'key':<4} {'sec':>6} "
+        f"{'id':>5} {'category':<8} {'heard':<8} {'type':<8} {'bpm':>6} {'key':<4} {'sec':>6} "
         f"{'LUFS':>6} {'qual':>5}  path"
     )
     for s in stems:
         print(
-            f"{s['id']:>5} {_fmt(s['category']):<8} {'loop' if s['is_loop'] else 'one-shot':<8} "
+            f"{s['id']:>5} {_fmt(s['category']):<8} {_fmt(s['heard']):<8} "
+            f"{'loop' if s['is_loop'] else 'one-shot':<8} "
             f"{_fmt(s['bpm'], '.1f'):>6} {_fmt(s['key']):<4} {s['duration']:>6.2f} "
             f"{_fmt(s['loudness_lufs'], '.1f'):>6} {s['quality']:>5.2f}  "
             f"{_display_path(s['path'])}"
         )
     print(f"{len(stems)} stems")
     return 0
+
+
+def _add_heard(catalog: Any, stems: list[dict[str, Any]]) -> None:
+    """Give each stem its category by ear alone (``heard``; None where no instrument is heard,
+    or where the stem's descriptors are older than this analysis), beside the one its path
+    says (``category``): read back from the listen backend's vectors where they are current,
+    else heard anew from the stored descriptors."""
+    import numpy as np
+
+    from dirigent.embed.listen import ListenEmbedder
+    from dirigent.search import vectors_key
+
+    backend = ListenEmbedder()
+    ids = np.array([s["id"] for s in stems], dtype=np.int64)
+    of = {s["id"]: s for s in stems}
+    embedded, vectors = catalog.vector_matrix(vectors_key(backend), ids)
+    heard = dict(
+        zip(
+            embedded.tolist(),
+            backend.heard_in(vectors, [of[i]["category"] for i in embedded.tolist()]),
+            strict=True,
+        )
+    )
+    found, descriptors = catalog.current_descriptors(ids[~np.isin(ids, embedded)])
+    is_loop = np.array([of[i]["is_loop"] for i in found.tolist()], dtype=bool)
+    heard.update(zip(found.tolist(), backend.heard(descriptors, is_loop), strict=True))
+    for s in stems:
+        s["heard"] = str(heard.get(s["id"], "")) or None
 
 
 def cmd_errors(config: Config, args: argparse.Namespace) -> int:
@@ -475,7 +517,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     p = add("stems", cmd_stems, "list the catalog")
     p.add_argument("--json", action="store_true", help="a JSON array, one object per stem")
-    p.add_argument("--category", type=str.lower)
+    p.add_argument("--category", type=str.lower, help="the category the path names")
+    p.add_argument("--heard", type=_category, help="the category heard, by ear alone")
     p.add_argument("--bpm", type=_bpm_range, metavar="LO-HI", help="e.g. 125-135 or 128")
     p.add_argument("--key", type=_key, help="e.g. Am, F#m, C")
     kind = p.add_mutually_exclusive_group()
@@ -565,13 +608,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(flags=flags)
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
         logging.getLogger("dirigent").setLevel(config.log_level)
-        return int(args.handler(config, args))
+        rc = int(args.handler(config, args))
+        sys.stdout.flush()  # a reader gone shows here, where it is caught, not at exit
+        return rc
     except DirigentError as e:
         print(f"dirigent: error: {e}", file=sys.stderr)
         return 2 if isinstance(e, ParameterError) else 1
     except KeyboardInterrupt:
         print("dirigent: interrupted; run the same command again to continue", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `dirigent stems | head`: the reader has all it wants
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return 141
 
 
 if __name__ == "__main__":

@@ -89,6 +89,21 @@ def test_vectors_come_back_for_the_stems_asked_that_have_them(served_config: Any
             catalog.vector_matrix("test@1", ids)
 
 
+def test_a_move_that_changes_the_category_drops_the_vectors_made_with_the_old_one(
+    served_config: Any,
+) -> None:
+    with Catalog(served_config.db) as catalog:
+        table = catalog.stem_columns()
+        ids = table["id"].astype(np.int64)
+        assert table["category"][1] != "fx"
+        catalog.set_vectors("test@1", ids[:2].tolist(), np.ones((2, 3), np.float32), False)
+        for n in range(2):  # the first keeps its category, the second gets another
+            category = str(table["category"][n]) or None
+            catalog.move(int(ids[n]), f"/moved/{n}.wav", category if n == 0 else "fx")
+        assert catalog.vector_matrix("test@1", ids)[0].tolist() == [ids[0]]
+        assert catalog.stem_columns()["category"][1] == "fx"
+
+
 def test_query_ids_are_reserved_in_blocks_that_no_later_reservation_overlaps(
     tmp_path: Path,
 ) -> None:

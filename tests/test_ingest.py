@@ -80,6 +80,48 @@ def test_filters(cli, library: Path) -> None:
     assert rc == 2 and "use 128 or 125-135" in err
 
 
+def test_stems_show_the_category_heard_beside_the_one_the_path_names(
+    cli, tmp_path: Path, kit
+) -> None:
+    """Copied under numbered names, the kit's sounds have no category by path; by ear they
+    are heard as what they are, and ``--heard`` lists those heard as one."""
+    anonymous = tmp_path / "anonymous"
+    anonymous.mkdir()
+    truth = {}
+    for n, f in enumerate(kit):
+        shutil.copy(f.path, anonymous / f"{n:03d}{f.path.suffix}")
+        truth[str(anonymous / f"{n:03d}{f.path.suffix}")] = f.category
+    cli("ingest", str(anonymous), "--quiet")
+    stems = stems_json(cli)
+    assert len(stems) == len(kit) and all(s["category"] is None for s in stems)
+    right = [s["heard"] == truth[s["path"]] for s in stems]
+    assert sum(right) >= 0.9 * len(stems)  # the model learnt variants of the kit's sounds
+    rc, out, _ = cli("stems", "--heard", "Kick", "--json")
+    kicks = {s["path"] for s in json.loads(out)}
+    assert rc == 0 and kicks == {s["path"] for s in stems if s["heard"] == "kick"}
+    assert {p for p, c in truth.items() if c == "kick"} & kicks
+    assert cli("stems", "--heard", "kik")[0] == 2
+    with Catalog(tmp_path / "stems.duckdb") as catalog:  # descriptors of an older analysis
+        catalog.con.execute("UPDATE features SET version = version - 1 WHERE stem_id = ?", [1])
+    heard = {s["id"]: s["heard"] for s in stems_json(cli)}
+    assert heard[1] is None and all(heard[s["id"]] == s["heard"] for s in stems[1:])
+    assert cli("index")[0] == 0  # analyses stem 1 anew; now read back from the vectors
+    with Catalog(tmp_path / "stems.duckdb", read_only=True) as catalog:
+        assert catalog.con.execute("SELECT count(DISTINCT stem_id) FROM embeddings").fetchone() == (
+            len(stems),
+        )
+    assert [s["heard"] for s in stems_json(cli)] == [s["heard"] for s in stems]
+
+
+def test_a_reader_that_stops_early_is_no_error(tmp_path: Path, kit_catalog: Path) -> None:
+    """``dirigent stems | head -1``: the listing ends quietly when its reader has enough."""
+    child = dirigent_subprocess("--db", str(kit_catalog / "stems.duckdb"), "stems", cwd=tmp_path)
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # as head does once it has its line: here before the first one
+    assert child.wait(timeout=60) == 141
+    assert child.stderr.read() == ""
+
+
 def test_second_run_reads_nothing(cli, library: Path) -> None:
     cli("ingest", str(library), "--quiet")
     rc, out, _ = cli("ingest", str(library), "--json")

@@ -553,6 +553,28 @@ def test_the_category_trees_are_read_once_and_only_when_a_sound_is_embedded(
         ListenEmbedder().warm()
 
 
+def test_what_a_sound_is_heard_as_is_read_back_from_its_vector_whatever_its_name(
+    sr: int, rng: np.random.Generator
+) -> None:
+    sounds = [
+        demo_kit.kick(sr=sr, rng=rng),
+        demo_kit.snare(sr=sr, rng=rng),
+        demo_kit.bass_note(sr=sr, rng=rng, note=36, seconds=0.5, cutoff=900, wave="saw"),
+        no_instruments(sr)[0],
+        demo_kit.drum_loop(sr=sr, rng=rng, bpm=128, bars=1, style=1),
+    ]
+    is_loop = np.array([False, False, False, False, True])
+    names = ["snare", None, "kick", "bass", "hihat"]  # the files' names say otherwise
+    backend = ListenEmbedder()
+    descriptors = np.vstack([analyse(np.atleast_2d(y), sr=sr).descriptors for y in sounds])
+    backend.calibrate(descriptors)
+    vectors = backend.vectors(descriptors, is_loop, names)
+    heard = backend.heard(descriptors, is_loop)
+    assert list(heard) == ["kick", "snare", "bass", "", "drums"]
+    assert list(backend.heard_in(vectors, names)) == list(heard)
+    assert list(backend.categories(vectors)) != list(heard)  # the names swayed the vectors
+
+
 def test_a_sound_heard_as_other_more_than_any_category_has_none() -> None:
     backend = ListenEmbedder()
     vectors = np.zeros((3, len(DIMENSIONS)), dtype=np.float32)

@@ -80,6 +80,7 @@ CONCEPT_RECIPES: dict[str, dict[str, float]] = {
 NOT_OTHER = 0.5
 DIMENSIONS = (*CATEGORIES, OTHER, *CATEGORIES, OTHER, *TYPES, *CONCEPTS)
 DETECTED = len(CATEGORIES) + 1  # where the detectors' block starts
+TYPES_AT = 2 * DETECTED  # where the loop / one-shot block starts
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,26 @@ class ListenEmbedder:
         strength = block.max(axis=1) / np.maximum(np.linalg.norm(vectors, axis=-1), 1e-9)
         names = np.array([*CATEGORIES, ""])  # other: none
         return np.where(strength > MIN_CATEGORY, names[best], "")
+
+    def heard(self, descriptors: np.ndarray, is_loop: np.ndarray) -> np.ndarray:
+        """The category each sound is heard as, by ear alone (its name plays no part); ""
+        where the classifier hears no instrument (``other``) more than any category."""
+        p = self.category_probabilities(np.atleast_2d(descriptors), is_loop)
+        return np.array([*CATEGORIES, ""])[p.argmax(axis=1)] if p.size else np.zeros(0, str)
+
+    @staticmethod
+    def heard_in(vectors: np.ndarray, named: Sequence[str | None]) -> np.ndarray:
+        """What :meth:`heard` says of the sounds that :meth:`vectors` made these of, with these
+        file-name categories, read back from the vectors (no trees walked): the classifier's
+        block with the name's share taken out. The type block, ``W_TYPE`` in one of its two
+        entries before the vector was scaled to unit length, gives the scale."""
+        vectors = np.atleast_2d(vectors)
+        scale = vectors[:, TYPES_AT : TYPES_AT + 2].max(axis=1, initial=0) / W_TYPE
+        block = vectors[:, :DETECTED] / (W_CATEGORY * np.maximum(scale, 1e-12))[:, None]
+        for row, name in enumerate(named):
+            if name in CATEGORIES:
+                block[row, CATEGORIES.index(name)] -= NAME_WEIGHT
+        return np.array([*CATEGORIES, ""])[block.argmax(axis=1)] if block.size else np.zeros(0, str)
 
     def category_probabilities(self, descriptors: np.ndarray, is_loop: np.ndarray) -> np.ndarray:
         """Probabilities over :data:`CATEGORIES` and ``other`` (no instrument: an oscillator
