@@ -33,8 +33,8 @@ W_CONCEPT = 0.2
 TEXT_CONCEPT = 1.0  # a concept named in a prompt weighs like a category named in it
 NAME_WEIGHT = 0.5  # share of the category a file name decides, where it names one
 QUANTILES = np.linspace(0, 1, 101)
-VECTOR_LAYOUT = 3  # how a sound becomes a vector; 2: "other" carries the model's probability;
-# 3: the detectors' block follows the classifier's
+VECTOR_LAYOUT = 4  # how a sound becomes a vector; 2: "other" carries the model's probability;
+# 3: the detectors' block follows the classifier's; 4: a one-shot's "drums" name counts for none
 RECALIBRATE_SHARE = 0.1  # stems added or gone since the calibration before it is taken anew:
 # one new render is embedded on the calibration in place, not the whole library again
 MIN_CATEGORY = 0.2  # a vector leaning less than this to any category has none
@@ -81,6 +81,12 @@ NOT_OTHER = 0.5
 DIMENSIONS = (*CATEGORIES, OTHER, *CATEGORIES, OTHER, *TYPES, *CONCEPTS)
 DETECTED = len(CATEGORIES) + 1  # where the detectors' block starts
 TYPES_AT = 2 * DETECTED  # where the loop / one-shot block starts
+
+
+def _name_counts(name: str | None, is_loop: bool) -> bool:
+    """Whether a file-name category takes its share of a sound's category: not "drums" (a
+    drum loop) for a one-shot, which is filed under "Drums" as some drum, not as a loop."""
+    return name in CATEGORIES and (name != "drums" or is_loop)
 
 
 @dataclass(frozen=True)
@@ -215,12 +221,15 @@ class ListenEmbedder:
         block with the name's share taken out. The type block, ``W_TYPE`` in one of its two
         entries before the vector was scaled to unit length, gives the scale."""
         vectors = np.atleast_2d(vectors)
-        scale = vectors[:, TYPES_AT : TYPES_AT + 2].max(axis=1, initial=0) / W_TYPE
+        if not vectors.size:  # none stored: (0, 0)
+            return np.zeros(0, dtype=str)
+        scale = vectors[:, TYPES_AT : TYPES_AT + 2].max(axis=1) / W_TYPE
         block = vectors[:, :DETECTED] / (W_CATEGORY * np.maximum(scale, 1e-12))[:, None]
+        loops = vectors[:, TYPES_AT] > vectors[:, TYPES_AT + 1]
         for row, name in enumerate(named):
-            if name in CATEGORIES:
+            if _name_counts(name, bool(loops[row])):
                 block[row, CATEGORIES.index(name)] -= NAME_WEIGHT
-        return np.array([*CATEGORIES, ""])[block.argmax(axis=1)] if block.size else np.zeros(0, str)
+        return np.array([*CATEGORIES, ""])[block.argmax(axis=1)]
 
     def category_probabilities(self, descriptors: np.ndarray, is_loop: np.ndarray) -> np.ndarray:
         """Probabilities over :data:`CATEGORIES` and ``other`` (no instrument: an oscillator
@@ -260,7 +269,7 @@ class ListenEmbedder:
         categories = self.category_probabilities(descriptors, is_loop)
         detected = self.detections(descriptors, is_loop)
         for row, name in enumerate(named):
-            if name in CATEGORIES:
+            if _name_counts(name, bool(is_loop[row])):
                 for block in (categories, detected):
                     block[row] *= 1 - NAME_WEIGHT
                     block[row, CATEGORIES.index(name)] += NAME_WEIGHT
