@@ -73,10 +73,11 @@ class Relevance:
     drum_accuracy: float
 
 
-def anonymised_corpus(samples: Path, work: Path) -> Corpus:
-    """Copy lmms-common under anonymised names (``0123.ogg``) into ``work`` and ingest it."""
+def anonymised_corpus(samples: Path, work: Path, *, in_folders: bool = False) -> Corpus:
+    """Copy lmms-common under anonymised names (``0123.ogg``) into ``work`` and ingest it;
+    ``in_folders``: each in its original top folder (``drums/0123.ogg``)."""
     table = CategoryTable()
-    lib = work / "anonymous"
+    lib = work / ("in-folders" if in_folders else "anonymous")
     lib.mkdir()
     truth: dict[str, str | None] = {}
     folder: dict[str, str] = {}
@@ -84,15 +85,17 @@ def anonymised_corpus(samples: Path, work: Path) -> Corpus:
     order = np.random.default_rng(0).permutation(len(files))
     for n, i in enumerate(order):
         source = files[i]
-        target = lib / f"{n:04d}{source.suffix}"
-        shutil.copy(source, target)
         rel = source.relative_to(samples)
+        target = lib / (rel.parts[0] if in_folders else "") / f"{n:04d}{source.suffix}"
+        target.parent.mkdir(exist_ok=True)
+        shutil.copy(source, target)
         truth[str(target)] = table.classify(rel).category
         folder[str(target)] = rel.parts[0]
     config = load_config(env={"XDG_CONFIG_HOME": str(work / "x")})
-    with Catalog(work / "lmms.duckdb") as catalog:
+    db = work / f"{lib.name}.duckdb"
+    with Catalog(db) as catalog:
         ingest([lib], catalog, config)
-    return Corpus(work / "lmms.duckdb", truth, folder)
+    return Corpus(db, truth, folder)
 
 
 def warm_searcher(corpus: Corpus, backend: ListenEmbedder, index_dir: Path) -> Searcher:
@@ -156,6 +159,14 @@ def relevance(samples: Path, work: Path) -> None:
         f"\ndrum one-shots: {len(drums)}; category accuracy by ear {figures.drum_accuracy:.3f} "
         f"({round(figures.drum_accuracy * len(drums))} right; majority-class baseline "
         f"{majority:.2f}; the model never saw lmms-common)"
+    )
+    filed = anonymised_corpus(samples, work, in_folders=True)
+    kept = measure(filed, warm_searcher(filed, ListenEmbedder(), work / "index-in-folders"))
+    print(
+        "\nthe same files in their original folders (drums/0123.ogg: a folder's category counts "
+        "for half, save drums for a one-shot): P@10 "
+        + ", ".join(f"{prompt} {p:.2f}" for prompt, p in kept.p10.items())
+        + f"; drum one-shots heard right {kept.drum_accuracy:.3f}"
     )
     descriptor_prompts(corpus, searcher)
     leaning = no_instruments_answering(corpus, searcher)
