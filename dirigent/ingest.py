@@ -349,7 +349,6 @@ def ingest(
     for root, path in walk(roots):
         report.scanned += 1
         key = str(path)
-        filed = str(filing(path, root))
         seen.add(key)
         try:
             st = path.stat()
@@ -359,7 +358,7 @@ def ingest(
         state = (st.st_size, st.st_mtime_ns)
         if key in files and (files[key].size, files[key].mtime_ns) == state:
             if key in stale:
-                jobs.append(Job(key, *state, filed, reanalyse=True))
+                jobs.append(Job(key, *state, str(filing(path, root)), reanalyse=True))
             else:
                 report.unchanged += 1
         elif (
@@ -376,7 +375,7 @@ def ingest(
                 )
             )
         else:
-            jobs.append(Job(key, *state, filed))
+            jobs.append(Job(key, *state, str(filing(path, root))))
     if on_total:
         on_total(len(jobs) + len(refused))
 
