@@ -166,6 +166,7 @@ def test_a_flood_of_ccs_stays_flat_and_the_latest_value_wins(daemon: Any, tmp_pa
     m = write_map(tmp_path / "m.toml", '[[control]]\nparam = "filter"\ncc = 74\n')
     controller = MidiController(daemon, m)
     daemon.mutate(int(daemon.searcher.ids[0]), {})  # the stem the knobs shape
+    daemon.backend.warm()  # the start's one read of the category model's trees: not the flood's
     stop = threading.Event()
     applier = threading.Thread(target=controller.run, args=(stop,))
     applier.start()
