@@ -665,25 +665,30 @@ class Catalog:
 
     def descriptor_matrix(self, ids: np.ndarray) -> np.ndarray:
         """Stored descriptors (n, SIZE) of stems ``ids`` (ascending), in that order."""
-        column = self.con.execute(
-            "SELECT descriptors FROM features WHERE stem_id IN (SELECT unnest(?)) ORDER BY stem_id",
-            [ids.tolist()],
-        ).fetchnumpy()["descriptors"]
-        if column.size != ids.size:
-            raise CatalogError(f"{ids.size - column.size} stems have no stored descriptors")
-        return (
-            np.stack(list(column)).astype(np.float32)
-            if column.size
-            else np.zeros((0, 0), np.float32)
-        )
+        found, descriptors = self._descriptors(ids)
+        if found.size != ids.size:
+            raise CatalogError(f"{ids.size - found.size} stems have no stored descriptors")
+        return descriptors
 
     def current_descriptors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(those of stems ``ids`` whose stored descriptors are this version's, ascending; the
         descriptors, (n, SIZE)): stems analysed by an older version have none yet."""
+        return self._descriptors(ids, DESCRIPTOR_VERSION)
+
+    def _descriptors(
+        self, ids: np.ndarray, version: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(those of stems ``ids`` with stored descriptors, of ``version`` where given,
+        ascending; the descriptors, (n, SIZE))."""
+        same, params = (
+            ("", [ids.tolist()])
+            if version is None
+            else ("version = ? AND ", [version, ids.tolist()])
+        )
         table = self.con.execute(
-            "SELECT stem_id, descriptors FROM features WHERE version = ? "
-            "AND stem_id IN (SELECT unnest(?)) ORDER BY stem_id",
-            [DESCRIPTOR_VERSION, ids.tolist()],
+            f"SELECT stem_id, descriptors FROM features WHERE {same}"
+            "stem_id IN (SELECT unnest(?)) ORDER BY stem_id",
+            params,
         ).fetchnumpy()
         found = table["stem_id"].astype(np.int64)
         if not found.size:

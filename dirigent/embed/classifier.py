@@ -10,7 +10,7 @@ set of trees per class telling that class from all the others, that rank sounds 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +44,9 @@ class Forest:
     classes: tuple[str, ...]
     descriptor_version: int
     detects: np.ndarray | None = None
+    # what :meth:`leaves` walks, made from ``left`` and ``right`` (:meth:`__post_init__`)
+    _child: np.ndarray = field(init=False, repr=False, compare=False)
+    _inner: np.ndarray = field(init=False, repr=False, compare=False)
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities, shape ``(n, len(classes))``, of descriptors ``(n, d)``."""

@@ -81,6 +81,7 @@ NOT_OTHER = 0.5
 DIMENSIONS = (*CATEGORIES, OTHER, *CATEGORIES, OTHER, *TYPES, *CONCEPTS)
 DETECTED = len(CATEGORIES) + 1  # where the detectors' block starts
 TYPES_AT = 2 * DETECTED  # where the loop / one-shot block starts
+HEARD = np.array([*CATEGORIES, ""])  # what the classifier's block names; other: none
 
 
 def _name_counts(name: str | None, is_loop: bool) -> bool:
@@ -205,14 +206,14 @@ class ListenEmbedder:
         block = vectors[:, : len(CATEGORIES) + 1]  # the classifier's categories, then other
         best = block.argmax(axis=1)
         strength = block.max(axis=1) / np.maximum(np.linalg.norm(vectors, axis=-1), 1e-9)
-        names = np.array([*CATEGORIES, ""])  # other: none
-        return np.where(strength > MIN_CATEGORY, names[best], "")
+        return np.where(strength > MIN_CATEGORY, HEARD[best], "")
 
     def heard(self, descriptors: np.ndarray, is_loop: np.ndarray) -> np.ndarray:
         """The category each sound is heard as, by ear alone (its name plays no part); ""
         where the classifier hears no instrument (``other``) more than any category."""
-        p = self.category_probabilities(np.atleast_2d(descriptors), is_loop)
-        return np.array([*CATEGORIES, ""])[p.argmax(axis=1)] if p.size else np.zeros(0, str)
+        return HEARD[
+            self.category_probabilities(np.atleast_2d(descriptors), is_loop).argmax(axis=1)
+        ]
 
     @staticmethod
     def heard_in(vectors: np.ndarray, named: Sequence[str | None]) -> np.ndarray:
@@ -229,7 +230,7 @@ class ListenEmbedder:
         for row, name in enumerate(named):
             if _name_counts(name, bool(loops[row])):
                 block[row, CATEGORIES.index(name)] -= NAME_WEIGHT
-        return np.array([*CATEGORIES, ""])[block.argmax(axis=1)]
+        return HEARD[block.argmax(axis=1)]
 
     def category_probabilities(self, descriptors: np.ndarray, is_loop: np.ndarray) -> np.ndarray:
         """Probabilities over :data:`CATEGORIES` and ``other`` (no instrument: an oscillator
