@@ -45,13 +45,13 @@ def _key(text: str) -> str:
 
 
 def _category(text: str) -> str:
-    """A category by its name (``"Kick"`` -> ``"kick"``)."""
-    from dirigent.embed.lexicon import CATEGORIES
+    """A category by its name (``"Kick"`` -> ``"kick"``), for argparse."""
+    from dirigent.embed.lexicon import category
 
-    name = text.strip().lower()
-    if name not in CATEGORIES:
-        raise argparse.ArgumentTypeError(f"{text!r}: use one of {', '.join(CATEGORIES)}")
-    return name
+    try:
+        return category(text)
+    except ParameterError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _open(config: Config, *, read_only: bool, create: bool = True) -> Any:
@@ -141,6 +141,8 @@ def _display_path(path: str) -> str:
 def cmd_stems(config: Config, args: argparse.Namespace) -> int:
     """List the catalog, filtered."""
     from dirigent.catalog import StemFilter
+    from dirigent.embed.listen import ListenEmbedder
+    from dirigent.search import heard
 
     loops = True if args.loops else False if args.one_shots else None
     where = StemFilter(args.category, args.bpm, args.key, loops)
@@ -153,7 +155,9 @@ def cmd_stems(config: Config, args: argparse.Namespace) -> int:
                 print(f"{_display_path(dup)}  ==  {_display_path(canonical)}")
             return 0
         stems = catalog.stems(where)
-        _add_heard(catalog, stems)
+        by_ear = heard(catalog, ListenEmbedder(), stems)
+        for s in stems:
+            s["heard"] = by_ear.get(s["id"])
     if args.heard:
         stems = [s for s in stems if s["heard"] == args.heard]
     if args.json:
@@ -173,34 +177,6 @@ def cmd_stems(config: Config, args: argparse.Namespace) -> int:
         )
     print(f"{len(stems)} stems")
     return 0
-
-
-def _add_heard(catalog: Any, stems: list[dict[str, Any]]) -> None:
-    """Give each stem its category by ear alone (``heard``; None where no instrument is heard,
-    or where the stem's descriptors are older than this analysis), beside the one its path
-    says (``category``): read back from the listen backend's vectors where they are current,
-    else heard anew from the stored descriptors."""
-    import numpy as np
-
-    from dirigent.embed.listen import ListenEmbedder
-    from dirigent.search import vectors_key
-
-    backend = ListenEmbedder()
-    ids = np.array([s["id"] for s in stems], dtype=np.int64)
-    of = {s["id"]: s for s in stems}
-    embedded, vectors = catalog.vector_matrix(vectors_key(backend), ids)
-    heard = dict(
-        zip(
-            embedded.tolist(),
-            backend.heard_in(vectors, [of[i]["category"] for i in embedded.tolist()]),
-            strict=True,
-        )
-    )
-    found, descriptors = catalog.current_descriptors(ids[~np.isin(ids, embedded)])
-    is_loop = np.array([of[i]["is_loop"] for i in found.tolist()], dtype=bool)
-    heard.update(zip(found.tolist(), backend.heard(descriptors, is_loop), strict=True))
-    for s in stems:
-        s["heard"] = str(heard.get(s["id"], "")) or None
 
 
 def cmd_errors(config: Config, args: argparse.Namespace) -> int:

@@ -23,9 +23,8 @@ import numpy as np
 
 from dirigent.catalog import Catalog
 from dirigent.config import Config
-from dirigent.embed import load_backend
+from dirigent.embed import lexicon, load_backend
 from dirigent.embed.base import Embedder
-from dirigent.embed.lexicon import CATEGORIES
 from dirigent.embed.listen import ListenEmbedder
 from dirigent.errors import DirigentError, ParameterError
 from dirigent.event_log import EventLog, Query
@@ -317,8 +316,7 @@ class Daemon:
         client: str,
     ) -> Answer:
         _check_top_k(top_k)
-        if category and category.lower() not in CATEGORIES:  # a typo would answer nothing
-            raise ParameterError(f"unknown category {category!r} (one of {', '.join(CATEGORIES)})")
+        category = lexicon.category(category) if category else category
         started = time.perf_counter()
         searcher = self.searcher
         results, words, constraints = searcher.rank(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,6 +27,9 @@ from dirigent.errors import AudioError, ParameterError
 from dirigent.index import VectorIndex
 from dirigent.path_tags import key_tag
 from dirigent.suggest import suggest
+
+if TYPE_CHECKING:
+    from dirigent.embed.listen import ListenEmbedder
 
 LIKE_WEIGHT = 0.75  # Rocchio: pull toward what was liked for this prompt...
 SKIP_WEIGHT = 0.25  # ...and away from what was skipped
@@ -130,6 +133,29 @@ def vectors_key(backend: Embedder) -> str:
     """Where a backend's vectors are kept in the catalog: its name and version, so vectors made
     by other weights or older descriptors are never served (they are made anew)."""
     return f"{backend.name}@{backend.version}"
+
+
+def heard(
+    catalog: Catalog, backend: ListenEmbedder, stems: Sequence[dict[str, Any]]
+) -> dict[int, str | None]:
+    """Stem id -> the category by ear alone of each of ``stems`` (catalog rows with ``id``,
+    ``category``, ``is_loop``): read back from the backend's vectors where they are current,
+    else heard anew from the stored descriptors. None where no instrument is heard; stems whose
+    descriptors are older than this analysis are left out."""
+    ids = np.array([s["id"] for s in stems], dtype=np.int64)
+    of = {s["id"]: s for s in stems}
+    embedded, vectors = catalog.vector_matrix(vectors_key(backend), ids)
+    named = [of[i]["category"] for i in embedded.tolist()]
+    found, descriptors = catalog.current_descriptors(ids[~np.isin(ids, embedded)])
+    is_loop = np.array([of[i]["is_loop"] for i in found.tolist()], dtype=bool)
+    return {
+        i: str(c) or None
+        for ids_, cats in (
+            (embedded, backend.heard_in(vectors, named)),
+            (found, backend.heard(descriptors, is_loop)),
+        )
+        for i, c in zip(ids_.tolist(), cats, strict=True)
+    }
 
 
 class Searcher:

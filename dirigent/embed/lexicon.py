@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from dirigent.errors import ParameterError
 from dirigent.path_tags import CATEGORY_WORDS
 
 CATEGORIES = (
@@ -25,6 +26,17 @@ CATEGORIES = (
     "fx",
     "drums",
 )
+
+
+def category(text: str) -> str:
+    """A category by its name, any case (``"Kick"`` -> ``"kick"``); a name outside
+    :data:`CATEGORIES` is a :class:`ParameterError` that lists them (a typo filters out all)."""
+    name = text.strip().lower()
+    if name not in CATEGORIES:
+        raise ParameterError(f"unknown category {text!r} (one of {', '.join(CATEGORIES)})")
+    return name
+
+
 # Categories whose key matters: a drum, a hit or a noise without a key fits any key.
 TONAL = frozenset({"bass", "synth", "pad", "vocal"})
 # The classifier's class for material that is no instrument (single-cycle waveforms, clicks):
