@@ -20,7 +20,7 @@ from dirigent.analysis.descriptors import NAMES
 from dirigent.analysis.tonality import relative_key
 from dirigent.catalog import Catalog
 from dirigent.config import load_config
-from dirigent.embed import classifier
+from dirigent.embed import classifier, lexicon
 from dirigent.embed.lexicon import CATEGORIES, CONCEPTS, OTHER, TONAL, TYPES, understand
 from dirigent.embed.listen import DIMENSIONS, Calibration, ListenEmbedder
 from dirigent.errors import DirigentError, ParameterError
@@ -98,6 +98,14 @@ def test_every_dimension_is_understood_by_its_own_name() -> None:
     for name in (*CATEGORIES, *CONCEPTS, *TYPES):
         terms, unknown = understand(name.upper())
         assert [t.dimension for t in terms][:1] == [name] and not unknown, name
+
+
+def test_a_category_option_is_a_category_by_name_in_any_case_and_a_typo_lists_them() -> None:
+    assert [lexicon.category(c.upper()) for c in CATEGORIES] == list(CATEGORIES)
+    assert lexicon.category(" Hihat ") == "hihat"
+    for typo in ("kik", "hi-hat", "other", ""):  # a word a prompt knows is not a category name
+        with pytest.raises(ParameterError, match=f"unknown category {typo!r} \\(one of kick, "):
+            lexicon.category(typo)
 
 
 @pytest.mark.parametrize(

@@ -26,17 +26,6 @@ CATEGORIES = (
     "fx",
     "drums",
 )
-
-
-def category(text: str) -> str:
-    """A category by its name, any case (``"Kick"`` -> ``"kick"``); a name outside
-    :data:`CATEGORIES` is a :class:`ParameterError` that lists them (a typo filters out all)."""
-    name = text.strip().lower()
-    if name not in CATEGORIES:
-        raise ParameterError(f"unknown category {text!r} (one of {', '.join(CATEGORIES)})")
-    return name
-
-
 # Categories whose key matters: a drum, a hit or a noise without a key fits any key.
 TONAL = frozenset({"bass", "synth", "pad", "vocal"})
 # The classifier's class for material that is no instrument (single-cycle waveforms, clicks):
@@ -423,6 +412,15 @@ class Term:
     dimension: str
     weight: float
     word: str
+
+
+def category(text: str) -> str:
+    """A category by its name, any case (``"Kick"`` -> ``"kick"``); a name outside
+    :data:`CATEGORIES` is a :class:`ParameterError` that lists them (a typo filters out all)."""
+    name = text.strip().lower()
+    if name not in CATEGORIES:
+        raise ParameterError(f"unknown category {text!r} (one of {', '.join(CATEGORIES)})")
+    return name
 
 
 def _fold(text: str) -> str:
