@@ -609,7 +609,7 @@ def test_the_trees_are_walked_as_one_path_at_a_time_walks_them(
                     node = int(forest.left[node] if goes_left else forest.right[node])
                 expected[t, n] = node
         np.testing.assert_array_equal(forest.leaves(x), expected)
-        value = forest.value[expected]  # (trees, n, classes or 1)
+        value = forest.value[expected].astype(np.float64)  # (trees, n, classes or 1)
         if forest.detects is None:
             want = value.mean(axis=0)
         else:

@@ -32,7 +32,8 @@ class Forest:
     over the classes (``value`` is ``(nodes, classes)``) and the forest's probabilities are their
     mean over the trees. With it, tree ``t`` tells class ``detects[t]`` from all others, a leaf
     holds that class's probability (``value`` is ``(nodes, 1)``), and each class's probability is
-    the mean over its own trees.
+    the mean over its own trees. ``value`` may be float16 (as a model file stores it, and as
+    :func:`load` keeps it: half the memory); it is summed in float32, where float16 is exact.
     """
 
     roots: np.ndarray
@@ -59,9 +60,9 @@ class Forest:
         for start in range(0, x.shape[0], batch):
             node = self.leaves(x[start : start + batch])
             if self.detects is None:
-                out[start : start + batch] = self.value[node].mean(axis=0)
+                out[start : start + batch] = self.value[node].mean(axis=0, dtype=np.float32)
             else:
-                out[start : start + batch] = (shares.T @ self.value[node, 0]).T
+                out[start : start + batch] = (shares.T @ self.value[node, 0].astype(np.float32)).T
         return out
 
     def leaves(self, x: np.ndarray) -> np.ndarray:
@@ -183,7 +184,7 @@ def load(path: Path = DEFAULT_MODEL) -> CategoryModel:
                 z[f"{part}_threshold"],
                 z[f"{part}_left"],
                 z[f"{part}_right"],
-                z[f"{part}_value"].astype(np.float32),
+                z[f"{part}_value"],
                 tuple(str(c) for c in z[f"{part}_classes"]),
                 int(z[f"{part}_descriptor_version"]),
                 z[f"{part}_detects"] if f"{part}_detects" in z else None,
