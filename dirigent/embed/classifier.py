@@ -62,7 +62,9 @@ class Forest:
             if self.detects is None:
                 out[start : start + batch] = self.value[node].mean(axis=0, dtype=np.float32)
             else:
-                out[start : start + batch] = (shares.T @ self.value[node, 0].astype(np.float32)).T
+                out[start : start + batch] = (
+                    shares.T @ self.value[node, 0].astype(np.float32, copy=False)
+                ).T
         return out
 
     def leaves(self, x: np.ndarray) -> np.ndarray:
