@@ -148,14 +148,9 @@ def heard(
     named = [of[i]["category"] for i in embedded.tolist()]
     found, descriptors = catalog.current_descriptors(ids[~np.isin(ids, embedded)])
     is_loop = np.array([of[i]["is_loop"] for i in found.tolist()], dtype=bool)
-    return {
-        i: str(c) or None
-        for ids_, cats in (
-            (embedded, backend.heard_in(vectors, named)),
-            (found, backend.heard(descriptors, is_loop)),
-        )
-        for i, c in zip(ids_.tolist(), cats, strict=True)
-    }
+    by_ear = dict(zip(embedded.tolist(), backend.heard_in(vectors, named), strict=True))
+    by_ear.update(zip(found.tolist(), backend.heard(descriptors, is_loop), strict=True))
+    return {i: str(c) or None for i, c in by_ear.items()}
 
 
 class Searcher:

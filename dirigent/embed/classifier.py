@@ -96,7 +96,8 @@ class Forest:
         own = np.arange(self.left.size, dtype=np.int32)
         inner = self.left >= 0
         left, right = np.where(inner, self.left, own), np.where(inner, self.right, own)
-        object.__setattr__(self, "_child", np.stack([left, right], axis=1).astype(np.int32).ravel())
+        child = np.stack([left, right], axis=1).astype(np.int32, copy=False).ravel()
+        object.__setattr__(self, "_child", child)
         object.__setattr__(self, "_inner", inner)
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
