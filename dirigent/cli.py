@@ -493,7 +493,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     p = add("stems", cmd_stems, "list the catalog")
     p.add_argument("--json", action="store_true", help="a JSON array, one object per stem")
-    p.add_argument("--category", type=str.lower, help="the category the path names")
+    p.add_argument("--category", type=_category, help="the category the path names")
     p.add_argument("--heard", type=_category, help="the category heard, by ear alone")
     p.add_argument("--bpm", type=_bpm_range, metavar="LO-HI", help="e.g. 125-135 or 128")
     p.add_argument("--key", type=_key, help="e.g. Am, F#m, C")

@@ -68,8 +68,10 @@ def test_ingest_catalogues_the_kit_with_truth_from_names(cli, library: Path, kit
 
 def test_filters(cli, library: Path) -> None:
     cli("ingest", str(library), "--quiet")
-    kicks = stems_json(cli, "--category", "kick")
+    kicks = stems_json(cli, "--category", "Kick")
     assert kicks and {s["category"] for s in kicks} == {"kick"}
+    rc, _, err = cli("stems", "--category", "kik")  # a typo is an error, not an empty list
+    assert rc == 2 and "unknown category 'kik' (one of kick, snare" in err
     mid = stems_json(cli, "--bpm", "125-135")
     assert mid and all(125 <= s["bpm"] <= 135 for s in mid)
     am = stems_json(cli, "--key", "A minor")
