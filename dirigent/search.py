@@ -48,10 +48,15 @@ UNINDEXED_SHARE = 0.05
 
 _BPM = re.compile(r"\b(?:at\s+)?(\d{2,3}(?:\.\d+)?)\s*-?\s*bpm\b", re.IGNORECASE)
 _KEY = re.compile(
-    r"\b(?:in\s+)?([a-g](?:#|b|\s*sharp|\s*flat)?)\s*(minor|major|min|maj|moll|dur|m)\b"
+    r"\b(?:in\s+)?([a-g](?:#|b|\s*sharp|\s*flat)?)\s*-?\s*(minor|major|min|maj|m)\b"
     r"|\bin\s+([a-g](?:#|b)?)\b",
     re.IGNORECASE,
 )
+# "Moll" and "Dur" call for German names: H is B, B is B flat, -is sharpens, -es or -s flattens
+# ("Fis-Moll", "Es-Dur", "h-moll"); with # or b the letter is an English one ("F#-Moll", "Bb moll")
+_GERMAN_KEY = re.compile(r"\b(?:in\s+)?([a-h])(is|es|s|#|b)?\s*-?\s*(moll|dur)\b", re.IGNORECASE)
+_GERMAN_ROOT = {"h": "B", "b": "Bb"}
+_GERMAN_ACCIDENTAL = {"is": "#", "es": "b", "s": "b"}
 _ONE_SHOT = re.compile(r"\b(?:one[\s-]?shots?|oneshots?|hits?)\b", re.IGNORECASE)
 _LOOP = re.compile(r"\b(?:loops?|schleifen?)\b", re.IGNORECASE)
 _SHORT = re.compile(r"\b(?:short|kurz(?:e|en|er)?)\b", re.IGNORECASE)
@@ -82,12 +87,20 @@ def parse_prompt(prompt: str) -> tuple[Constraints, str]:
         bpm = float(m.group(1))
         prompt = prompt[: m.start()] + prompt[m.end() :]
     key = None
-    if m := _KEY.search(prompt):
+    if m := _GERMAN_KEY.search(prompt):
+        letter, accidental = m.group(1).lower(), (m.group(2) or "").lower()
+        if accidental in ("#", "b"):
+            root = ("b" if letter == "h" else letter).upper() + accidental
+        else:
+            root = _GERMAN_ROOT.get(letter, letter.upper()) + _GERMAN_ACCIDENTAL.get(accidental, "")
+        minor = m.group(3).lower() == "moll"
+    elif m := _KEY.search(prompt):
         root = (m.group(1) or m.group(3) or "").replace(" ", "").lower()
         root = root.replace("sharp", "#").replace("flat", "b")
-        mode = (m.group(2) or "").lower()
-        minor = mode in ("minor", "min", "moll", "m")
-        key = key_tag(f"_{root.upper()[:1]}{root[1:]}{'min' if minor else 'maj'}_")
+        root = root.upper()[:1] + root[1:]
+        minor = (m.group(2) or "").lower() in ("minor", "min", "m")
+    if m:
+        key = key_tag(f"_{root}{'min' if minor else 'maj'}_")
         prompt = prompt[: m.start()] + prompt[m.end() :]
     loop = False if _ONE_SHOT.search(prompt) else True if _LOOP.search(prompt) else None
     short = bool(_SHORT.search(prompt)) and loop is not True

@@ -115,6 +115,16 @@ def test_a_category_option_is_a_category_by_name_in_any_case_and_a_typo_lists_th
         ("kick at 128 BPM", Constraints(bpm=128), "kick"),
         ("dark pad in A minor", Constraints(key="Am"), "dark pad"),
         ("bass in F# minor", Constraints(key="F#m"), "bass"),
+        ("dark pad in A-minor", Constraints(key="Am"), "dark pad"),
+        # German names with Moll and Dur: H is B, B is B flat, -is sharp, -es or -s flat
+        ("Bass in a-Moll", Constraints(key="Am"), "Bass"),
+        ("Pad in fis-moll", Constraints(key="F#m"), "Pad"),
+        ("Bass in H-Moll", Constraints(key="Bm"), "Bass"),
+        ("Bass in b-Moll", Constraints(key="A#m"), "Bass"),
+        ("Stab in Es-Dur", Constraints(key="D#"), "Stab"),
+        ("Stab in Des Dur", Constraints(key="C#"), "Stab"),
+        ("Bass in F#-Moll", Constraints(key="F#m"), "Bass"),  # an English name, a German mode
+        ("Bass in Bb moll", Constraints(key="A#m"), "Bass"),
         ("stab in C", Constraints(key="C"), "stab"),
         ("one-shot kick", Constraints(loop=False), "one-shot kick"),
         ("short clap", Constraints(short=True), "short clap"),
