@@ -461,6 +461,20 @@ def _lookup(word: str) -> str | None:
     return None
 
 
+def _words(text: str) -> list[str]:
+    """The words of a folded prompt; a hyphenated one not known as a whole is read part by part
+    ("percussion-schleife", "acid-bass"), a known one as one ("hi-hat", "one-shot")."""
+    words = []
+    for token in _TOKEN.findall(text):
+        word = token.replace("_", " ")
+        known = word in NEGATIONS or word in STOP_WORDS or word in SIGNATURE_WORDS
+        if "-" in word and not known and not _lookup(word):
+            words.extend(part for part in word.split("-") if part)
+        else:
+            words.append(word)
+    return words
+
+
 @lru_cache(maxsize=4096)  # a query reads its prompt's words more than once; prompts repeat
 def understand(prompt: str) -> tuple[tuple[Term, ...], tuple[str, ...]]:
     """Terms a prompt names and the words it did not understand.
@@ -474,8 +488,7 @@ def understand(prompt: str) -> tuple[tuple[Term, ...], tuple[str, ...]]:
     terms: list[Term] = []
     unknown: list[str] = []
     negate = False
-    for token in _TOKEN.findall(text):
-        word = token.replace("_", " ")
+    for word in _words(text):
         if word in NEGATIONS:
             negate = True
             continue
