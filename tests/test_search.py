@@ -63,6 +63,9 @@ from tests.conftest import assert_fully_indexed, write_bass_renders
         ("sine bass with sustain", [("clean", 1), ("bass", 1), ("long", 1)]),
         ("stampfende Bassdrum", [("punchy", 1), ("kick", 1)]),
         ("rauschige Flöte", [("noisy", 1), ("synth", 1)]),
+        ("Kuhglocke, Rassel", [("perc", 1), ("perc", 1)]),  # not a bell of a synth
+        ("tiefe Basstrommel", [("deep", 1), ("kick", 1)]),
+        ("Sprachfetzen", [("vocal", 1)]),
         # a hyphenated word not known as one is read part by part; hi-hat and lo-fi are words
         ("treibende Percussion-Schleife", [("rolling", 1), ("perc", 1), ("loop", 1)]),
         ("Acid-Bass, non-distorted", [("acid", 1), ("bass", 1), ("distorted", -1)]),

@@ -271,12 +271,21 @@ TYPE_WORDS: dict[str, tuple[str, ...]] = {
 }
 # German and extra names of categories, beside the path table's words.
 EXTRA_CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
-    "kick": ("kick drum", "bass drum", "bassdrum", "fusstrommel", "kicks"),
+    "kick": ("kick drum", "bass drum", "bassdrum", "basstrommel", "fusstrommel", "kicks"),
     "snare": ("snare drum", "schnarrtrommel", "kleine trommel", "trommelwirbel"),
     "clap": ("klatschen", "klatscher", "handklatschen", "finger snap", "fingerschnippen"),
     "hihat": ("hi-hat", "hi hat", "hi hats", "hi-hats"),
     "cymbal": ("becken",),
-    "perc": ("percussive", "perkussion", "schlagwerk"),
+    "perc": (
+        "percussive",
+        "perkussion",
+        "schlagwerk",
+        "kuhglocke",
+        "rassel",
+        "schellenkranz",
+        "tamburin",
+        "holzblock",
+    ),
     "bass": ("bassline", "basslinie", "bass line", "acid line", "303"),
     "synth": (
         "synthesizer",
@@ -314,7 +323,7 @@ EXTRA_CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
         "mallets",
     ),
     "pad": ("flache", "teppich", "atmosphere", "atmosphare", "atmospheric"),
-    "vocal": ("stimme", "gesang"),
+    "vocal": ("stimme", "gesang", "sprache", "sprachsample", "sprachfetzen"),
     "fx": (
         "fx",  # the path table's two-letter words are file-name shorthand; this one is spoken
         "effekt",
