@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -31,6 +32,17 @@ def _bpm_range(text: str) -> tuple[float, float]:
     if not 0 < lo <= hi:
         raise argparse.ArgumentTypeError(f"--bpm {text!r}: low must be > 0 and <= high")
     return lo, hi
+
+
+def _weight(text: str) -> float:
+    """A query weight: a finite number >= 0, for argparse."""
+    try:
+        weight = float(text)
+    except ValueError:
+        weight = math.nan
+    if not (math.isfinite(weight) and weight >= 0):
+        raise argparse.ArgumentTypeError(f"{text!r}: use a number >= 0, such as 0.5")
+    return weight
 
 
 def _key(text: str) -> str:
@@ -215,15 +227,16 @@ def cmd_index(config: Config, args: argparse.Namespace) -> int:
             searcher.index.meta_path.unlink(missing_ok=True)
         reason = searcher.refresh()
         meta = searcher.index.meta
-    print(
-        f"{config.backend} index: {meta.count if meta else 0} stems, {searcher.backend.dim}-d"
-        f" ({reason or 'up to date'})"
-    )
+    why = "rebuilt, as asked" if args.rebuild else f"built: {reason}" if reason else "up to date"
+    count = meta.count if meta else 0
+    print(f"{config.backend} index: {count} stems, {searcher.backend.dim}-d ({why})")
     return 0
 
 
 def cmd_search(config: Config, args: argparse.Namespace) -> int:
     """Find stems for a prompt (and example sounds)."""
+    if args.text_weight == args.audio_weight == 0:
+        raise ParameterError("--text-weight and --audio-weight are both 0: nothing would rank")
     searcher = _searcher(config, args)
     with searcher.catalog:
         # a few stems added since the index was built are scanned beside it (exact);
@@ -518,8 +531,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH_OR_STEM_ID",
         help="an example sound (repeatable)",
     )
-    p.add_argument("--text-weight", type=float, default=1.0)
-    p.add_argument("--audio-weight", type=float, default=1.0)
+    p.add_argument("--text-weight", type=_weight, default=1.0, help="the prompt's (>= 0)")
+    p.add_argument("--audio-weight", type=_weight, default=1.0, help="the examples' (>= 0)")
     p.add_argument("--discover", action="store_true", help="favour stems never returned before")
     p.add_argument("--session", default="default", help="session name for feedback and log")
     p.add_argument("--json", action="store_true", help="a JSON array, one object per result")
@@ -529,7 +542,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--query", type=int, help="query id (default: the session's last)")
     p.add_argument("--session", default="default")
     p = add("map", cmd_map, "draw the library in 2-D, coloured by category (PNG)")
-    p.add_argument("--out", default="map.png")
+    p.add_argument("--out", default="map.png", help="PNG, or .svg, .pdf, ... by its suffix")
     p.add_argument("--session", default="default", help=argparse.SUPPRESS)
     models = sub.add_parser("models", help="model checkpoints")
     models_sub = models.add_subparsers(dest="models_command", required=True, metavar="COMMAND")

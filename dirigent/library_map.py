@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dirigent.errors import DirigentError
+from dirigent.errors import DirigentError, ParameterError
 
 
 def project(vectors: np.ndarray) -> np.ndarray:
@@ -26,7 +26,8 @@ def draw(
     out: Path,
     title: str = "Dirigent library map",
 ) -> Path:
-    """Scatter the projected vectors, one colour per category with a legend; write a PNG."""
+    """Scatter the projected vectors, one colour per category with a legend; write a PNG (or
+    the format ``out``'s suffix names: SVG, PDF, ...)."""
     try:
         import matplotlib
 
@@ -34,9 +35,16 @@ def draw(
         import matplotlib.pyplot as plt
     except ImportError as e:
         raise DirigentError("the map needs matplotlib: pip install 'dirigent[map]'") from e
+    fig, ax = plt.subplots(figsize=(9, 7), dpi=110)
+    formats = fig.canvas.get_supported_filetypes()
+    if out.suffix and out.suffix[1:].lower() not in formats:
+        plt.close(fig)
+        raise ParameterError(
+            f"cannot draw a map as {out.suffix!r}: name a file ending in one of "
+            + ", ".join(f".{f}" for f in sorted(formats))
+        )
     points = project(vectors)
     labels = [c or "unknown" for c in categories]
-    fig, ax = plt.subplots(figsize=(9, 7), dpi=110)
     palette = plt.get_cmap("tab20")
     for n, name in enumerate(sorted(set(labels))):
         mask = np.array([lb == name for lb in labels])

@@ -672,12 +672,16 @@ class Searcher:
 
     def feedback(self, stem_id: int, action: str, query_id: int | None = None) -> None:
         """Like or skip a stem (for the given query, else the session's last); the next search
-        for the same prompt moves toward liked and away from skipped sounds."""
-        query_id = query_id or self.catalog.last_query(self.session)
+        for the same prompt moves toward liked and away from skipped sounds. A query id that
+        was never logged is a :class:`ParameterError`: the feedback would move nothing."""
+        asked = query_id is not None
+        query_id = query_id if asked else self.catalog.last_query(self.session)
+        prompt = None
+        if query_id is not None:
+            prompt = self.prompt_of.get(query_id) or self.catalog.prompt_of(query_id)
+        if asked and prompt is None:
+            raise ParameterError(f"no query {query_id}: `dirigent log` lists the latest")
         self.catalog.add_feedback(stem_id, action, query_id, self.session)
-        prompt = self.prompt_of.get(query_id) if query_id else None
-        if prompt is None and query_id:
-            prompt = self.catalog.prompt_of(query_id)
         if prompt is not None:
             self.remember(prompt, stem_id, action)
 

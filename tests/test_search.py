@@ -875,6 +875,12 @@ def test_cli_search_json(cli, kit) -> None:
     assert rc == 0 and "like" in out
     rc, _, err = cli("feedback", "999999", "like")
     assert rc == 1 and "no stem with id 999999" in err
+    rc, _, err = cli("feedback", str(results[1]["stem_id"]), "skip", "--query", "999999")
+    assert rc == 2 and "no query 999999" in err  # it would move nothing
+    rc, _, err = cli("search", "kick", "--text-weight", "-1")
+    assert rc == 2 and "use a number >= 0" in err
+    rc, _, err = cli("search", "kick", "--text-weight", "0", "--audio-weight", "0")
+    assert rc == 2 and "nothing would rank" in err
     rc, out, _ = cli("search", "kick", "--category", "Bogus")
     assert rc == 0 and "no stems match: no stem is a 'bogus'; here: " in out and "kick" in out
     rc, out, err = cli("search", "dusty kick zzyzx")
@@ -905,6 +911,11 @@ def test_cli_search_scans_a_few_new_stems_beside_the_index_and_index_builds_it(
     assert meta.read_text() == built  # ...without building the index anew
     rc, out, _ = cli("index")
     assert rc == 0 and f"{len(kit) + 2} stems" in out and meta.read_text() != built
+    assert "(built: " in out
+    rc, out, _ = cli("index")
+    assert rc == 0 and out.endswith("(up to date)\n")
+    rc, out, _ = cli("index", "--rebuild")
+    assert rc == 0 and out.endswith("(rebuilt, as asked)\n")
 
 
 def test_reading_commands_start_no_catalog_where_there_is_none(cli, tmp_path: Path) -> None:
@@ -923,6 +934,11 @@ def test_map_draws_every_category(anonymous, tmp_path: Path) -> None:
     out = draw(searcher.vectors, list(searcher.category_column), tmp_path / "map.png")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert out.stat().st_size > 10_000
+    svg = draw(searcher.vectors, list(searcher.category_column), tmp_path / "map.svg")
+    assert b"<svg" in svg.read_bytes()[:1000]
+    with pytest.raises(ParameterError, match="cannot draw a map as '.txt': .* .png, "):
+        draw(searcher.vectors, list(searcher.category_column), tmp_path / "map.txt")
+    assert not (tmp_path / "map.txt").exists()
 
 
 def test_explanation_keeps_the_negation(anonymous) -> None:
