@@ -609,6 +609,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `dirigent stems | head`: the reader has all it wants
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
         return 141
+    except OSError as e:  # a folder that cannot be made, a file that cannot be written
+        logging.getLogger("dirigent").debug("file system error", exc_info=True)
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"dirigent: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -396,7 +396,10 @@ class Searcher:
             raise ParameterError(f"--like {like}: no stem with id {like} (nor a file of that name)")
         if not path.is_file():
             raise ParameterError(f"--like {like!r} is neither a stem id nor an audio file")
-        y, sr, _ = decode(path.read_bytes(), path)
+        try:
+            y, sr, _ = decode(path.read_bytes(), path)
+        except AudioError as e:
+            raise AudioError(f"--like {like!r}: {e}") from None
         return self.backend.embed_audio(y, sr=sr)
 
     def _example_row(self, like: str) -> int | None:

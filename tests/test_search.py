@@ -23,7 +23,7 @@ from dirigent.config import load_config
 from dirigent.embed import classifier, lexicon
 from dirigent.embed.lexicon import CATEGORIES, CONCEPTS, OTHER, TONAL, TYPES, understand
 from dirigent.embed.listen import DIMENSIONS, Calibration, ListenEmbedder
-from dirigent.errors import DirigentError, ParameterError
+from dirigent.errors import AudioError, DirigentError, ParameterError
 from dirigent.index import VectorIndex
 from dirigent.ingest import ingest
 from dirigent.search import SUBSET_SHARE, SUBSETS, Constraints, Searcher, _top, parse_prompt
@@ -802,6 +802,13 @@ def test_an_example_that_is_neither_a_stem_nor_a_file_is_named(anonymous) -> Non
         searcher.rank("kick", like=["no such file.wav"])
 
 
+def test_an_example_that_is_no_audio_is_named(anonymous, tmp_path: Path) -> None:
+    searcher, _ = anonymous
+    (tmp_path / "notes.wav").write_text("not audio")
+    with pytest.raises(AudioError, match=r"--like '.*notes\.wav': not a readable WAV file"):
+        searcher.rank("kick", like=[str(tmp_path / "notes.wav")])
+
+
 def test_like_an_audio_file_outside_the_catalog(anonymous, tmp_path: Path) -> None:
     searcher, truth = anonymous
     from dirigent import demo_kit
@@ -916,6 +923,13 @@ def test_cli_search_scans_a_few_new_stems_beside_the_index_and_index_builds_it(
     assert rc == 0 and out.endswith("(up to date)\n")
     rc, out, _ = cli("index", "--rebuild")
     assert rc == 0 and out.endswith("(rebuilt, as asked)\n")
+
+
+def test_a_file_system_error_is_a_message_not_a_traceback(cli, tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    rc, _, err = cli("demo-kit", str(tmp_path / "file" / "kit"))
+    assert rc == 1 and err.startswith(f"dirigent: error: {tmp_path / 'file' / 'kit'}")
+    assert err.endswith(": Not a directory\n") and "Traceback" not in err
 
 
 def test_reading_commands_start_no_catalog_where_there_is_none(cli, tmp_path: Path) -> None:
