@@ -396,10 +396,7 @@ class Searcher:
             raise ParameterError(f"--like {like}: no stem with id {like} (nor a file of that name)")
         if not path.is_file():
             raise ParameterError(f"--like {like!r} is neither a stem id nor an audio file")
-        try:
-            y, sr, _ = decode(path.read_bytes(), path)
-        except AudioError as e:
-            raise AudioError(f"--like {like!r}: {e}") from None
+        y, sr, _ = decode(path.read_bytes(), path)
         return self.backend.embed_audio(y, sr=sr)
 
     def _example_row(self, like: str) -> int | None:

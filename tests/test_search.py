@@ -23,7 +23,7 @@ from dirigent.config import load_config
 from dirigent.embed import classifier, lexicon
 from dirigent.embed.lexicon import CATEGORIES, CONCEPTS, OTHER, TONAL, TYPES, understand
 from dirigent.embed.listen import DIMENSIONS, Calibration, ListenEmbedder
-from dirigent.errors import AudioError, DirigentError, ParameterError
+from dirigent.errors import DirigentError, ParameterError
 from dirigent.index import VectorIndex
 from dirigent.ingest import ingest
 from dirigent.search import SUBSET_SHARE, SUBSETS, Constraints, Searcher, _top, parse_prompt
@@ -800,13 +800,6 @@ def test_an_example_that_is_neither_a_stem_nor_a_file_is_named(anonymous) -> Non
         searcher.rank("kick", like=["99999"])
     with pytest.raises(ParameterError, match="neither a stem id nor an audio file"):
         searcher.rank("kick", like=["no such file.wav"])
-
-
-def test_an_example_that_is_no_audio_is_named(anonymous, tmp_path: Path) -> None:
-    searcher, _ = anonymous
-    (tmp_path / "notes.wav").write_text("not audio")
-    with pytest.raises(AudioError, match=r"--like '.*notes\.wav': not a readable WAV file"):
-        searcher.rank("kick", like=[str(tmp_path / "notes.wav")])
 
 
 def test_like_an_audio_file_outside_the_catalog(anonymous, tmp_path: Path) -> None:
