@@ -541,7 +541,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["like", "skip"])
     p.add_argument("--query", type=int, help="query id (default: the session's last)")
     p.add_argument("--session", default="default")
-    p = add("map", cmd_map, "draw the library in 2-D, coloured by category (PNG)")
+    p = add("map", cmd_map, "draw the library in 2-D, coloured by category (PNG, SVG, PDF)")
     p.add_argument("--out", default="map.png", help="PNG, or .svg, .pdf, ... by its suffix")
     p.add_argument("--session", default="default", help=argparse.SUPPRESS)
     models = sub.add_parser("models", help="model checkpoints")
