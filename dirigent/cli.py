@@ -46,7 +46,8 @@ def _weight(text: str) -> float:
 
 
 def _key(text: str) -> str:
-    """``"Am"``, ``"a minor"``, ``"F#min"``, ``"Eb"`` -> the catalog's key names."""
+    """``"Am"``, ``"a minor"``, ``"F#min"``, ``"Eb"``, German ``"Fis-Moll"``, ``"H-Moll"`` -> the
+    catalog's key names."""
     from dirigent.path_tags import key_tag
 
     compact = text.strip().replace(" ", "")

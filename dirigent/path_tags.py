@@ -202,10 +202,11 @@ _MIN_SUBSTRING = 4
 _BPM_TAG = re.compile(r"(?<![0-9.])(\d{2,3}(?:\.\d+)?)\s*-?\s*bpm", re.IGNORECASE)
 _BARE_BPM = re.compile(r"(?:^|[_\s-])(\d{2,3})(?:[_\s-]|$)")
 _KEY_TAG = re.compile(
-    r"(?:^|[_\s-])([A-G])(#|b|is|es)?[_\s-]?(m|min|minor|maj|major)?(?=[_\s.-]|$)", re.IGNORECASE
+    r"(?:^|[_\s-])([A-H])(#|b|is|es|s)?[_\s-]?(m|min|minor|maj|major|moll|dur)?(?=[_\s.-]|$)",
+    re.IGNORECASE,
 )
 TAG_BPM_RANGE = (60.0, 200.0)
-_SHARPS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+_SHARPS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11, "H": 11}  # H: German B
 _NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
 
@@ -230,16 +231,23 @@ def bpm_tag(name: str, *, is_loop: bool) -> float | None:
 
 
 def key_tag(name: str) -> str | None:
-    """Key written in a file name as a separate token: "Am", "F#m", "C_maj", "Ebmin"."""
+    """Key written in a file name as a separate token: "Am", "F#m", "C_maj", "Ebmin", or German
+    "Fis-Moll", "Es-Dur", "H-Moll" (B minor), "B-Dur" (B flat: Moll and Dur name notes the German
+    way)."""
     match = _KEY_TAG.search(name)
     if not match:
         return None
-    root, accidental, mode = match.group(1).upper(), (match.group(2) or "").lower(), match.group(3)
-    if accidental == "" and mode is None:
+    root, accidental = match.group(1).upper(), (match.group(2) or "").lower()
+    mode = (match.group(3) or "").lower()
+    if accidental == "" and not mode:
         return None  # a lone capital letter is too often something else ("Kick_B_01")
-    pitch = (_SHARPS[root] + {"#": 1, "is": 1, "b": -1, "es": -1}.get(accidental, 0)) % 12
-    minor = mode is not None and mode.lower() in ("m", "min", "minor")
-    return _NAMES[pitch] + ("m" if minor else "")
+    german = mode in ("moll", "dur")
+    if accidental == "s" and not (german and root in "EA"):
+        return None  # "Es", "As" (E and A flat) only before Moll or Dur
+    german_b = german and root == "B" and accidental == ""
+    flat_or_sharp = {"#": 1, "is": 1, "b": -1, "es": -1, "s": -1}.get(accidental, 0)
+    pitch = _SHARPS[root] + flat_or_sharp - german_b
+    return _NAMES[pitch % 12] + ("m" if mode in ("m", "min", "minor", "moll") else "")
 
 
 def filing(path: str | PurePath, root: str | PurePath) -> PurePath:

@@ -52,11 +52,9 @@ _KEY = re.compile(
     r"|\bin\s+([a-g](?:#|b)?)\b",
     re.IGNORECASE,
 )
-# "Moll" and "Dur" call for German names: H is B, B is B flat, -is sharpens, -es or -s flattens
-# ("Fis-Moll", "Es-Dur", "h-moll"); with # or b the letter is an English one ("F#-Moll", "Bb moll")
+# "Moll" and "Dur" call for German names (``key_tag`` reads them): H is B, B is B flat, -is
+# sharpens, -es or -s flattens ("Fis-Moll", "Es-Dur", "h-moll"); "F#-Moll", "Bb moll" also
 _GERMAN_KEY = re.compile(r"\b(?:in\s+)?([a-h])(is|es|s|#|b)?\s*-?\s*(moll|dur)\b", re.IGNORECASE)
-_GERMAN_ROOT = {"h": "B", "b": "Bb"}
-_GERMAN_ACCIDENTAL = {"is": "#", "es": "b", "s": "b"}
 _ONE_SHOT = re.compile(r"\b(?:one[\s-]?shots?|oneshots?|hits?)\b", re.IGNORECASE)
 _LOOP = re.compile(r"\b(?:loops?|schleifen?)\b", re.IGNORECASE)
 _SHORT = re.compile(r"\b(?:short|kurz(?:e|en|er)?)\b", re.IGNORECASE)
@@ -88,19 +86,13 @@ def parse_prompt(prompt: str) -> tuple[Constraints, str]:
         prompt = prompt[: m.start()] + prompt[m.end() :]
     key = None
     if m := _GERMAN_KEY.search(prompt):
-        letter, accidental = m.group(1).lower(), (m.group(2) or "").lower()
-        if accidental in ("#", "b"):
-            root = ("b" if letter == "h" else letter).upper() + accidental
-        else:
-            root = _GERMAN_ROOT.get(letter, letter.upper()) + _GERMAN_ACCIDENTAL.get(accidental, "")
-        minor = m.group(3).lower() == "moll"
+        key = key_tag(f"_{m.group(1)}{m.group(2) or ''}{m.group(3)}_")
     elif m := _KEY.search(prompt):
         root = (m.group(1) or m.group(3) or "").replace(" ", "").lower()
         root = root.replace("sharp", "#").replace("flat", "b")
-        root = root.upper()[:1] + root[1:]
         minor = (m.group(2) or "").lower() in ("minor", "min", "m")
-    if m:
-        key = key_tag(f"_{root}{'min' if minor else 'maj'}_")
+        key = key_tag(f"_{root.upper()[:1]}{root[1:]}{'min' if minor else 'maj'}_")
+    if m and key:
         prompt = prompt[: m.start()] + prompt[m.end() :]
     loop = False if _ONE_SHOT.search(prompt) else True if _LOOP.search(prompt) else None
     short = bool(_SHORT.search(prompt)) and loop is not True

@@ -76,6 +76,7 @@ def test_filters(cli, library: Path) -> None:
     assert mid and all(125 <= s["bpm"] <= 135 for s in mid)
     am = stems_json(cli, "--key", "A minor")
     assert am and {s["key"] for s in am} == {"Am"}
+    assert stems_json(cli, "--key", "a-Moll") == am  # German, as prompts and file names take it
     loops = stems_json(cli, "--loops")
     assert loops and all(s["is_loop"] for s in loops)
     rc, _, err = cli("stems", "--bpm", "fast")

@@ -102,6 +102,13 @@ def test_bpm_tag(name: str, is_loop: bool, bpm: float | None) -> None:
         ("Chord_C_maj", "C"),
         ("Lead_Bb", "A#"),
         ("Kick_B_01", None),
+        ("Bass_Fis-Moll_124", "F#m"),  # German: Moll and Dur, -is and -es, H and B
+        ("Pad a-moll", "Am"),
+        ("Stab_Es-Dur", "D#"),
+        ("Bass H-Moll", "Bm"),
+        ("Bass_B-Dur", "A#"),
+        ("Bass_Bm", "Bm"),
+        ("Kick_As_01", None),
         ("Amen Break", None),
         ("Dark Pad", None),
     ],
