@@ -33,18 +33,18 @@ def draw(
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.backend_bases import FigureCanvasBase
     except ImportError as e:
         raise DirigentError("the map needs matplotlib: pip install 'dirigent[map]'") from e
-    fig, ax = plt.subplots(figsize=(9, 7), dpi=110)
-    formats = fig.canvas.get_supported_filetypes()
+    formats = FigureCanvasBase.get_supported_filetypes()  # what savefig writes, by suffix
     if out.suffix and out.suffix[1:].lower() not in formats:
-        plt.close(fig)
         raise ParameterError(
             f"cannot draw a map as {out.suffix!r}: name a file ending in one of "
             + ", ".join(f".{f}" for f in sorted(formats))
         )
     points = project(vectors)
     labels = [c or "unknown" for c in categories]
+    fig, ax = plt.subplots(figsize=(9, 7), dpi=110)
     palette = plt.get_cmap("tab20")
     for n, name in enumerate(sorted(set(labels))):
         mask = np.array([lb == name for lb in labels])
