@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -15,8 +16,9 @@ from dirigent.analysis.tempo import estimate_bpm, onset_times
 from dirigent.analysis.tonality import estimate_key
 
 # 2: one-shots without a pitch (hats, claps, shakers, rides) get no key; onsets, tempo, key
-# and descriptors are taken at full scale, whatever the gain; 3: a silent file scores 0
-ANALYSIS_VERSION = 3
+# and descriptors are taken at full scale, whatever the gain; 3: a silent file scores 0; 4: heard
+# at ANALYSIS_SR whatever the file's rate
+ANALYSIS_VERSION = 4
 MIN_LOOP_S = 1.0
 MIN_LOOP_ONSETS = 4
 MIN_LOOP_CONFIDENCE = 0.3
@@ -26,6 +28,12 @@ MIN_KEY_S = 0.1
 MIN_ONE_SHOT_HARMONICITY = 0.2
 _HARMONICITY = descriptors.NAMES.index("harmonicity")
 SUSTAIN_DB = -20.0  # a loop is still playing at its end; a one-shot has decayed
+# Every sound is heard at this rate: the same sound in a 48 or 96 kHz file gets the onsets, the
+# descriptors and so the category it gets at 44.1 kHz (spectra and frames count samples).
+ANALYSIS_SR = 44100
+# Kaiser window of the rate converter: ~100 dB stopband, so a hi-hat's content above 22 kHz
+# does not alias into the near-empty low bands that the log-mel shape reads.
+RESAMPLE_KAISER_BETA = 10.0
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,15 @@ def _sustained(mono: np.ndarray, *, sr: int) -> bool:
     return bool(10 * np.log10(energy[-1] / energy.max() + 1e-12) > SUSTAIN_DB)
 
 
+def at_analysis_rate(y: np.ndarray, *, sr: int) -> np.ndarray:
+    """``(channels, n)`` audio at ``sr`` converted to :data:`ANALYSIS_SR` (polyphase)."""
+    from scipy.signal import resample_poly  # as the loudness meter's filter, on first use
+
+    ratio = Fraction(ANALYSIS_SR, sr).limit_denominator(1000)
+    window = ("kaiser", RESAMPLE_KAISER_BETA)
+    return resample_poly(y, ratio.numerator, ratio.denominator, axis=-1, window=window)
+
+
 @dataclass(frozen=True)
 class Music:
     """What the analysers hear beyond levels."""
@@ -106,6 +123,8 @@ def analyse_music(y: np.ndarray, *, sr: int, duration: float, loop_hint: bool) -
     peak = float(np.abs(y).max(initial=0.0))
     if peak > 0:  # what a sound is does not depend on its gain (onsets and flux would)
         y = y / peak
+    if sr != ANALYSIS_SR:
+        y, sr = at_analysis_rate(y, sr=sr), ANALYSIS_SR
     mono = to_mono(y)
     spec = spectrogram(mono, sr=sr)
     envelope = onset_strength(spec)
