@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -165,7 +166,7 @@ def relevance(samples: Path, work: Path) -> None:
         f"({round(figures.drum_accuracy * len(drums))} right; majority-class baseline "
         f"{majority:.2f}; the model never saw lmms-common)"
     )
-    at_other_rates(corpus, searcher)
+    as_packs_have_them(corpus, searcher)
     filed = anonymised_corpus(samples, work, in_folders=True)
     kept = measure(filed, warm_searcher(filed, ListenEmbedder(), work / "index-in-folders"))
     print(
@@ -191,29 +192,55 @@ def relevance(samples: Path, work: Path) -> None:
     print("baseline: the same prompts not leaning away from the no-instrument dimension.")
 
 
-def at_other_rates(corpus: Corpus, searcher: Searcher) -> None:
-    """Drum one-shot accuracy by ear with the same files converted to 48 and 96 kHz, as a DAW
-    bounces them, next to the files as they are (44.1 kHz but one) in the same run."""
+def _converted(rate: int) -> Callable[[np.ndarray, int], tuple[np.ndarray, int]]:
+    def convert(y: np.ndarray, sr: int) -> tuple[np.ndarray, int]:
+        step = Fraction(rate, sr)
+        return resample_poly(y, step.numerator, step.denominator, axis=1, window=KAISER), rate
+
+    return convert
+
+
+def _padded(
+    lead_s: float, tail_s: float, offset: float = 0.0
+) -> Callable[[np.ndarray, int], tuple[np.ndarray, int]]:
+    def pad(y: np.ndarray, sr: int) -> tuple[np.ndarray, int]:
+        return np.pad(y, ((0, 0), (int(lead_s * sr), int(tail_s * sr)))) + offset, sr
+
+    return pad
+
+
+# How files of the same sounds differ from pack to pack: rate, lead-in, padding, offset.
+AS_PACKS_HAVE_THEM = {
+    "converted to 48 kHz (as a DAW bounces)": _converted(48000),
+    "converted to 96 kHz": _converted(96000),
+    "a 50 ms lead-in of silence": _padded(0.05, 0.0),
+    "padded with 1 s of silence": _padded(0.0, 1.0),
+    "a DC offset of 0.02, 20 ms lead-in, 0.5 s tail": _padded(0.02, 0.5, 0.02),
+}
+
+
+def as_packs_have_them(corpus: Corpus, searcher: Searcher) -> None:
+    """Drum one-shot accuracy by ear with the same files changed as packs differ
+    (:data:`AS_PACKS_HAVE_THEM`), next to the files as they are, in the same run."""
     drums = drum_one_shots(corpus, searcher)
     labels = np.array([corpus.truth[str(searcher.paths[n])] for n in drums])
     paths = [Path(searcher.paths[n]) for n in drums]
-    decoded = [decode(path.read_bytes(), path) for path in paths]
+    decoded = [decode(path.read_bytes(), path)[:2] for path in paths]
     backend = ListenEmbedder()
-    heard = {}
-    for rate in (None, 48000, 96000):
-        analyses = []
-        for y, sr, _ in decoded:
-            if rate:
-                step = Fraction(rate, sr)
-                y = resample_poly(y, step.numerator, step.denominator, axis=1, window=KAISER)
-            analyses.append(analyse(y, sr=rate or sr))
+
+    def heard(change: Callable[[np.ndarray, int], tuple[np.ndarray, int]]) -> np.ndarray:
+        analyses = [analyse(z, sr=rate) for z, rate in (change(y, sr) for y, sr in decoded)]
         x = np.vstack([a.descriptors for a in analyses])
-        heard[rate] = backend.heard(x, np.array([a.is_loop for a in analyses]))
-    print(f"\n{'drum one-shots at':<20}{'heard right':>12}{'heard as in the file':>22}")
-    for rate, h in heard.items():
-        name = "the file's rate" if rate is None else f"{rate / 1000:g} kHz"
-        right, same = int(np.sum(h == labels)), float(np.mean(h == heard[None]))
-        print(f"{name:<20}{right:>9} / {len(drums)}{same:>22.3f}")
+        return backend.heard(x, np.array([a.is_loop for a in analyses]))
+
+    as_is = heard(lambda y, sr: (y, sr))
+    print(f"\n{'the drum one-shots':<48}{'heard right':>12}{'heard as the file':>19}")
+    right = int(np.sum(as_is == labels))
+    print(f"{'as the files are (44.1 kHz but one)':<48}{right:>6} / {len(drums)}")
+    for name, change in AS_PACKS_HAVE_THEM.items():
+        h = heard(change)
+        right, same = int(np.sum(h == labels)), float(np.mean(h == as_is))
+        print(f"{name:<48}{right:>6} / {len(drums)}{same:>19.3f}")
 
 
 def descriptor_prompts(corpus: Corpus, searcher: Searcher) -> None:

@@ -17,7 +17,8 @@ from dirigent.analysis.tonality import estimate_key
 
 # 2: one-shots without a pitch (hats, claps, shakers, rides) get no key; onsets, tempo, key
 # and descriptors are taken at full scale, whatever the gain; 3: a silent file scores 0; 4: heard
-# at ANALYSIS_SR whatever the file's rate
+# at ANALYSIS_SR whatever the file's rate, a one-shot's descriptors without the silence around it
+# and without a DC offset
 ANALYSIS_VERSION = 4
 MIN_LOOP_S = 1.0
 MIN_LOOP_ONSETS = 4
@@ -34,6 +35,9 @@ ANALYSIS_SR = 44100
 # Kaiser window of the rate converter: ~100 dB stopband, so a hi-hat's content above 22 kHz
 # does not alias into the near-empty low bands that the log-mel shape reads.
 RESAMPLE_KAISER_BETA = 10.0
+# A one-shot's 10 ms windows this far under its loudest are silence around it (a pack's padding
+# to a fixed length, an export's lead-in), not part of the sound.
+SILENCE_DB = -80.0
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,7 @@ def _round(x: float | None) -> float | None:
 def _sustained(mono: np.ndarray, *, sr: int) -> bool:
     """True when the last tenth still holds energy within 20 dB of the loudest tenth."""
     tenths = np.array_split(mono, 10)
-    energy = np.array([float(np.mean(t**2)) if t.size else 0.0 for t in tenths])
+    energy = np.array([float(np.var(t)) if t.size else 0.0 for t in tenths])  # an offset holds none
     if energy.max() <= 0:
         return False
     return bool(10 * np.log10(energy[-1] / energy.max() + 1e-12) > SUSTAIN_DB)
@@ -97,7 +101,54 @@ def at_analysis_rate(y: np.ndarray, *, sr: int) -> np.ndarray:
 
     ratio = Fraction(ANALYSIS_SR, sr).limit_denominator(1000)
     window = ("kaiser", RESAMPLE_KAISER_BETA)
-    return resample_poly(y, ratio.numerator, ratio.denominator, axis=-1, window=window)
+    return resample_poly(
+        y, ratio.numerator, ratio.denominator, axis=-1, window=window, padtype="edge"
+    )
+
+
+def sounding(y: np.ndarray, *, sr: int) -> np.ndarray:
+    """A one-shot as it sounds: the silence before and after it cut off, and the DC offset that
+    silence sits at (where there is 10 ms of it) taken out, so that neither a file's padding nor
+    an old sampler's offset changes what it is heard as.
+
+    The sound spans the 10 ms windows within :data:`SILENCE_DB` of the loudest (each window's
+    level taken about its own mean, so that an offset does not make silence sound; one window
+    per sample, so wherever a file's frames would fall), from its first to its last sample
+    that strays that far from the silence's level."""
+    window = int(descriptors.FRAME_S * sr)
+    mono = to_mono(y).astype(np.float64)
+    held = np.pad(mono, window - 1, mode="edge")
+    sums = np.cumsum(np.concatenate([[0.0], held]))
+    squares = np.cumsum(np.concatenate([[0.0], held**2]))
+    mean = (sums[window:] - sums[:-window]) / window
+    power = (squares[window:] - squares[:-window]) / window - mean**2  # window k ends at sample k
+    rounding = (
+        1e-10 * float(np.abs(mono).max(initial=0.0)) ** 2
+    )  # what the sums leave of a constant
+    if power.max() <= rounding:
+        return y
+    floor = max(power.max() * 10 ** (SILENCE_DB / 10), rounding)
+    loud = np.flatnonzero(power >= floor)
+    start, end = max(loud[0] - window + 1, 0), min(loud[-1] + 1, mono.size)
+    silence = np.concatenate([y[:, :start], y[:, end:]], axis=1)
+    offset = np.median(silence, axis=1) if silence.shape[1] >= window else np.zeros(y.shape[0])
+    strays = np.flatnonzero(np.abs(mono[start:end] - offset.mean()) >= np.sqrt(floor))
+    if strays.size:
+        start, end = start + strays[0], start + strays[-1] + 1
+    return y[:, start:end] - offset[:, None]
+
+
+def _one_shot_descriptors(y: np.ndarray, *, sr: int) -> np.ndarray:
+    """Descriptors of a one-shot as it sounds (:func:`sounding`, found at the file's own rate,
+    where its padding is exact), heard at :data:`ANALYSIS_SR`."""
+    sound = sounding(y, sr=sr)
+    if sr != ANALYSIS_SR:
+        sound, sr = at_analysis_rate(sound, sr=sr), ANALYSIS_SR
+    spec = spectrogram(to_mono(sound), sr=sr)
+    onsets = int(onset_times(onset_strength(spec), frame_rate=spec.frame_rate).size)
+    return descriptors.describe(
+        sound, sr=sr, spec=spec, onsets=onsets, duration=sound.shape[1] / sr
+    )
 
 
 @dataclass(frozen=True)
@@ -123,6 +174,7 @@ def analyse_music(y: np.ndarray, *, sr: int, duration: float, loop_hint: bool) -
     peak = float(np.abs(y).max(initial=0.0))
     if peak > 0:  # what a sound is does not depend on its gain (onsets and flux would)
         y = y / peak
+    file_y, file_sr = y, sr
     if sr != ANALYSIS_SR:
         y, sr = at_analysis_rate(y, sr=sr), ANALYSIS_SR
     mono = to_mono(y)
@@ -136,9 +188,11 @@ def analyse_music(y: np.ndarray, *, sr: int, duration: float, loop_hint: bool) -
         and confidence >= MIN_LOOP_CONFIDENCE
         and _sustained(mono, sr=sr)
     )
-    if not is_loop:
+    if is_loop:  # a loop's bars are its length: a break at its end is part of it
+        vector = descriptors.describe(y, sr=sr, spec=spec, onsets=onsets, duration=duration)
+    else:
         bpm, confidence = None, 0.0
-    vector = descriptors.describe(y, sr=sr, spec=spec, onsets=onsets, duration=duration)
+        vector = _one_shot_descriptors(file_y, sr=file_sr)
     pitched = is_loop or vector[_HARMONICITY] >= MIN_ONE_SHOT_HARMONICITY
     key, key_confidence = (
         estimate_key(mono, sr=sr, spec=spec) if duration >= MIN_KEY_S and pitched else (None, 0.0)
