@@ -122,9 +122,8 @@ def sounding(y: np.ndarray, *, sr: int) -> np.ndarray:
     squares = np.cumsum(np.concatenate([[0.0], held**2]))
     mean = (sums[window:] - sums[:-window]) / window
     power = (squares[window:] - squares[:-window]) / window - mean**2  # window k ends at sample k
-    rounding = (
-        1e-10 * float(np.abs(mono).max(initial=0.0)) ** 2
-    )  # what the sums leave of a constant
+    # what the running sums leave of a constant: nothing varies below it
+    rounding = 1e-10 * float(np.abs(mono).max(initial=0.0)) ** 2
     if power.max() <= rounding:
         return y
     floor = max(power.max() * 10 ** (SILENCE_DB / 10), rounding)
