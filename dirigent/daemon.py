@@ -174,8 +174,12 @@ class Daemon:
         self._index_later()
         self._watcher.start()
         self.ready_s = now() - self.started
+        self._warmer: threading.Thread | None = None
         if isinstance(self.backend, ListenEmbedder):  # its trees, read beside the first answers
-            threading.Thread(target=self.backend.warm, name="dirigent-warm", daemon=True).start()
+            self._warmer = threading.Thread(
+                target=self.backend.warm, name="dirigent-warm", daemon=True
+            )
+            self._warmer.start()
 
     def _load(self, catalog: Catalog, backend: Embedder) -> Searcher:
         """A searcher over the catalog; stems only added since the index was built are scanned
@@ -726,4 +730,6 @@ class Daemon:
         self._watcher.join(5)
         self.log.close()
         self._indexer.shutdown(wait=True, cancel_futures=True)
+        if self._warmer is not None:  # no read of the model outlives the daemon
+            self._warmer.join()
         self._lock_file.close()

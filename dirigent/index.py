@@ -15,6 +15,7 @@ import numpy as np
 from annoy import AnnoyIndex
 
 from dirigent.errors import DirigentError
+from dirigent.npfile import read_npy
 
 N_TREES = 16  # 16 trees: 42 MB at 100k x 54-d
 # nodes inspected per wanted neighbour: recall@10 0.990 at 100k stems (bench); 300 gave 0.999
@@ -97,7 +98,7 @@ class VectorIndex:
         try:
             if _checksum(self.ann_path) != meta.checksum:
                 return "index file is corrupt (checksum mismatch)"
-            ids = np.load(self.ids_path)
+            ids = read_npy(self.ids_path)
         except (OSError, ValueError) as e:
             return f"index files unreadable: {e}"
         index = AnnoyIndex(self.dim, "angular")

@@ -26,6 +26,7 @@ from dirigent.embed.listen import DIMENSIONS, Calibration, ListenEmbedder
 from dirigent.errors import DirigentError, ParameterError
 from dirigent.index import VectorIndex
 from dirigent.ingest import ingest
+from dirigent.npfile import read_npz
 from dirigent.search import SUBSET_SHARE, SUBSETS, Constraints, Searcher, _top, parse_prompt
 from tests.conftest import assert_fully_indexed, write_bass_renders
 
@@ -520,8 +521,8 @@ def test_a_calibration_stands_for_its_library_within_a_tenth(
     assert renewed.fits(200, 5) and not renewed.fits(200, 6)
     renewed.save(tmp_path / "c.npz")
     assert Calibration.load(tmp_path / "c.npz").added == 15
-    with np.load(tmp_path / "c.npz") as z:  # a file from before the size was kept
-        np.savez(tmp_path / "old.npz", **{k: z[k] for k in ("mean", "scale", "quantiles")})
+    z = read_npz(tmp_path / "c.npz")  # a file from before the size was kept
+    np.savez(tmp_path / "old.npz", **{k: z[k] for k in ("mean", "scale", "quantiles")})
     assert not Calibration.load(tmp_path / "old.npz").fits(200, 0)
 
 

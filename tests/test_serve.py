@@ -338,3 +338,21 @@ def test_rescan_ingests_the_library_and_reloads(served_config: Any, tmp_path: Pa
         assert served_after(daemon, before, timeout_s=30) == before + 1
     finally:
         daemon.close()
+
+
+def test_a_closed_daemon_leaves_no_thread_of_its_own_behind(
+    served_config: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dirigent.daemon import Daemon
+    from dirigent.embed.listen import ListenEmbedder
+
+    warm = ListenEmbedder.warm
+
+    def slow_warm(self: ListenEmbedder) -> None:  # a slow disk: the model still being read
+        time.sleep(0.5)
+        warm(self)
+
+    monkeypatch.setattr(ListenEmbedder, "warm", slow_warm)
+    before = set(threading.enumerate())
+    Daemon(served_config).close()
+    assert [t.name for t in set(threading.enumerate()) - before if t.is_alive()] == []

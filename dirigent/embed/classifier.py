@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from dirigent.errors import DirigentError
+from dirigent.npfile import read_npz
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "category_model.npz"
 BATCH_CELLS = 2048 * 800  # samples x trees walked at once: some tens of MB
@@ -166,32 +167,34 @@ def identify(path: Path = DEFAULT_MODEL) -> ModelFile:
             f"category model {path} is missing: run `python scripts/train_category_model.py`"
         )
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    with np.load(path) as z:
-        if f"{PARTS[1]}_roots" not in z:
-            raise DirigentError(
-                f"category model {path} has no detectors (an older format): retrain it with "
-                "`python scripts/train_category_model.py`"
-            )
-        classes = tuple(str(c) for c in z[f"{PARTS[0]}_classes"])
-        return ModelFile(digest, classes, int(z[f"{PARTS[0]}_descriptor_version"]))
+    z = read_npz(
+        path, {f"{PARTS[1]}_roots", f"{PARTS[0]}_classes", f"{PARTS[0]}_descriptor_version"}
+    )
+    if f"{PARTS[1]}_roots" not in z:
+        raise DirigentError(
+            f"category model {path} has no detectors (an older format): retrain it with "
+            "`python scripts/train_category_model.py`"
+        )
+    classes = tuple(str(c) for c in z[f"{PARTS[0]}_classes"])
+    return ModelFile(digest, classes, int(z[f"{PARTS[0]}_descriptor_version"]))
 
 
 def load(path: Path = DEFAULT_MODEL) -> CategoryModel:
     """Load what :meth:`CategoryModel.save` wrote; a clear error names a missing or old file."""
     digest = identify(path).digest
-    with np.load(path) as z:
-        classifier, detectors = (
-            Forest(
-                z[f"{part}_roots"],
-                z[f"{part}_feature"],
-                z[f"{part}_threshold"],
-                z[f"{part}_left"],
-                z[f"{part}_right"],
-                z[f"{part}_value"],
-                tuple(str(c) for c in z[f"{part}_classes"]),
-                int(z[f"{part}_descriptor_version"]),
-                z[f"{part}_detects"] if f"{part}_detects" in z else None,
-            )
-            for part in PARTS
+    z = read_npz(path)
+    classifier, detectors = (
+        Forest(
+            z[f"{part}_roots"],
+            z[f"{part}_feature"],
+            z[f"{part}_threshold"],
+            z[f"{part}_left"],
+            z[f"{part}_right"],
+            z[f"{part}_value"],
+            tuple(str(c) for c in z[f"{part}_classes"]),
+            int(z[f"{part}_descriptor_version"]),
+            z[f"{part}_detects"] if f"{part}_detects" in z else None,
         )
+        for part in PARTS
+    )
     return CategoryModel(classifier, detectors, digest)

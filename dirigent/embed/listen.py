@@ -22,6 +22,7 @@ from dirigent.embed import classifier
 from dirigent.embed.base import StemRecord, normalise
 from dirigent.embed.lexicon import CATEGORIES, CONCEPTS, OTHER, TYPES, understand
 from dirigent.errors import DirigentError
+from dirigent.npfile import read_npz
 
 W_CATEGORY = 1.0
 # The detectors' block, against the classifier's. On held-out kits of the training material any
@@ -123,9 +124,9 @@ class Calibration:
     @classmethod
     def load(cls, path: Path) -> Calibration:
         """Read what :meth:`save` wrote."""
-        with np.load(path) as z:
-            counts = [int(z[k]) if k in z else 0 for k in ("n", "added")]
-            return cls(z["mean"], z["scale"], z["quantiles"], *counts)
+        z = read_npz(path)
+        counts = [int(z[k]) if k in z else 0 for k in ("n", "added")]
+        return cls(z["mean"], z["scale"], z["quantiles"], *counts)
 
 
 def _raw_concepts(z: np.ndarray) -> np.ndarray:
