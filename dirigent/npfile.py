@@ -2,9 +2,9 @@
 
 numpy parses every array's header with :func:`ast.literal_eval`, and CPython 3.11 keeps the
 count of the AST builder's recursion in one place for all threads. Two threads parsing at once
-can then fail with ``SystemError: AST constructor recursion depth mismatch`` (python/cpython
-#106905): the daemon's start-up and its warm-up thread both read model files. Every read here
-holds one lock and reads the whole file before it lets go."""
+can then fail with ``SystemError: AST constructor recursion depth mismatch`` (the error of
+python/cpython#106905): the daemon's start-up and its warm-up thread both read model files.
+Every read here holds one lock and reads the arrays it returns before it lets go."""
 
 from __future__ import annotations
 
