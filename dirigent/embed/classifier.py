@@ -10,6 +10,7 @@ set of trees per class telling that class from all the others, that rank sounds 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,30 +160,35 @@ class ModelFile:
     descriptor_version: int
 
 
-def identify(path: Path = DEFAULT_MODEL) -> ModelFile:
-    """Read a model file's digest, classes and descriptor version; a clear error names a
-    missing or old file."""
+def _read(path: Path, names: Collection[str] | None = None) -> tuple[str, dict[str, np.ndarray]]:
+    """(digest, arrays) of a model file: all its arrays, or those of ``names``; a clear error
+    names a missing or old file."""
     if not path.is_file():
         raise DirigentError(
             f"category model {path} is missing: run `python scripts/train_category_model.py`"
         )
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    z = read_npz(
-        path, {f"{PARTS[1]}_roots", f"{PARTS[0]}_classes", f"{PARTS[0]}_descriptor_version"}
-    )
+    z = read_npz(path, names)
     if f"{PARTS[1]}_roots" not in z:
         raise DirigentError(
             f"category model {path} has no detectors (an older format): retrain it with "
             "`python scripts/train_category_model.py`"
         )
+    return digest, z
+
+
+def identify(path: Path = DEFAULT_MODEL) -> ModelFile:
+    """Read a model file's digest, classes and descriptor version; a clear error names a
+    missing or old file."""
+    names = (f"{PARTS[1]}_roots", f"{PARTS[0]}_classes", f"{PARTS[0]}_descriptor_version")
+    digest, z = _read(path, names)
     classes = tuple(str(c) for c in z[f"{PARTS[0]}_classes"])
     return ModelFile(digest, classes, int(z[f"{PARTS[0]}_descriptor_version"]))
 
 
 def load(path: Path = DEFAULT_MODEL) -> CategoryModel:
     """Load what :meth:`CategoryModel.save` wrote; a clear error names a missing or old file."""
-    digest = identify(path).digest
-    z = read_npz(path)
+    digest, z = _read(path)
     classifier, detectors = (
         Forest(
             z[f"{part}_roots"],
