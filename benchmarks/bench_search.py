@@ -1,8 +1,9 @@
 """Search figures: relevance of the default backend on Debian's lmms-common samples under
 anonymised file names (next to chance and a file-name-only ranker), category accuracy by ear
 on its drum one-shots, descriptor prompts (dark below bright, short below long; no LFO shape
-answering "dark"), and latency and Annoy recall on a synthetic 100k-stem library (next to
-brute-force numpy in the same run)."""
+answering "dark"), the share of results new to the user with and without discovery, and
+latency and Annoy recall on a synthetic 100k-stem library (next to brute-force numpy in the
+same run)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ MONOTONE = (  # (low, high, what the top 10 are compared by)
 CONCEPT_PROMPTS = ("dark", "deep", "dark sound", "distorted", "warm", "short")
 NO_INSTRUMENT_FOLDERS = ("shapes", "waveforms")
 KAISER = ("kaiser", 10.0)  # the rate converter of a DAW's bounce: ~100 dB stopband
+ASKED = 3  # times the discovery session asks each prompt
 N_SYNTHETIC = 100_000
 N_QUERIES = 2000
 
@@ -176,6 +178,7 @@ def relevance(samples: Path, work: Path) -> None:
         + f"; drum one-shots heard right {kept.drum_accuracy:.3f}"
     )
     descriptor_prompts(corpus, searcher)
+    discovery(corpus, work)
     leaning = no_instruments_answering(corpus, searcher)
     with patch.object(listen, "NOT_OTHER", 0.0):  # the baseline: prompts that do not lean away
         fresh = warm_searcher(corpus, ListenEmbedder(), work / "index")  # its own text cache
@@ -262,6 +265,48 @@ def descriptor_prompts(corpus: Corpus, searcher: Searcher) -> None:
         for low, high, column in MONOTONE:
             a, b = mean_of(low, column, catalog), mean_of(high, column, catalog)
             print(f"{low:<12}{a:>9.2f}  <  {high:<13}{b:>9.2f}  {'yes' if a < b else 'NO'}")
+
+
+def discovery(corpus: Corpus, work: Path) -> None:
+    """A session that asks the five prompts :data:`ASKED` times each (a fresh log), plain and
+    with ``discover``: the share of results new to the user (no search returned them before) and
+    P@10, per round."""
+    print(
+        f"\ndiscovery: the {len(PROMPTS)} prompts asked {ASKED} times, each way on a fresh log; "
+        "results new to you (the promise: over 40% with discover) and P@10, per round"
+    )
+    rounds = range(1, ASKED + 1)
+    print(
+        f"{'':<24}"
+        + "".join(f"{f'new {n}':>8}" for n in rounds)
+        + f"{'all':>8}    "
+        + "".join(f"{f'P@10 {n}':>8}" for n in rounds)
+    )
+    for discover in (False, True):
+        db = work / f"discovery-{int(discover)}.duckdb"
+        shutil.copy(corpus.db, db)
+        new, precision = [], []
+        with Catalog(db) as catalog:
+            searcher = Searcher(
+                catalog, ListenEmbedder(), work / f"index-discovery-{int(discover)}"
+            )
+            searcher.refresh()
+            for _ in range(ASKED):
+                answers = [
+                    (searcher.search(prompt, top_k=10, discover=discover).results, category)
+                    for prompt, category in PROMPTS.items()
+                ]
+                new.append(np.mean([r.new for results, _ in answers for r in results]))
+                precision.append(
+                    np.mean([corpus.truth[r.path] == c for results, c in answers for r in results])
+                )
+        name = "with discover" if discover else "plain (the baseline)"
+        print(
+            f"{name:<24}"
+            + "".join(f"{n:>8.0%}" for n in new)
+            + f"{np.mean(new):>8.0%}    "
+            + "".join(f"{p:>8.2f}" for p in precision)
+        )
 
 
 def no_instruments_answering(corpus: Corpus, searcher: Searcher) -> dict[str, int]:

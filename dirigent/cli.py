@@ -534,7 +534,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--text-weight", type=_weight, default=1.0, help="the prompt's (>= 0)")
     p.add_argument("--audio-weight", type=_weight, default=1.0, help="the examples' (>= 0)")
-    p.add_argument("--discover", action="store_true", help="favour stems never returned before")
+    p.add_argument(
+        "--discover",
+        action="store_true",
+        help="at least half the results are stems no search returned before",
+    )
     p.add_argument("--session", default="default", help="session name for feedback and log")
     p.add_argument("--json", action="store_true", help="a JSON array, one object per result")
     p = add("feedback", cmd_feedback, "like or skip a search result")

@@ -164,6 +164,7 @@ class Daemon:
         self._listening = threading.BoundedSemaphore(MAX_LISTENING)
         self.last_results: list[int] = []  # the latest answer's stems: what MIDI pads play
         self.selected = 0  # the chosen row of the latest answer (stage page)
+        self.stage_discovers = False  # the stage presets favour sounds no search returned
         self.learning: str | None = None  # a parameter waiting for the next moved control
         self._learner = ""
         self._stop = threading.Event()
@@ -259,14 +260,22 @@ class Daemon:
     # --- what clients ask -------------------------------------------------------------------
 
     def search(
-        self, prompt: str, *, top_k: int = 10, category: str = "", client: str = ""
+        self,
+        prompt: str,
+        *,
+        top_k: int = 10,
+        category: str = "",
+        discover: bool = False,
+        client: str = "",
     ) -> Answer:
-        """Rank the library for a prompt; the query is logged in the background."""
+        """Rank the library for a prompt; the query is logged in the background. ``discover``:
+        at least half the results are stems no search returned before, where enough are
+        similar enough."""
         if not prompt.strip():
             raise ParameterError("prompt is empty")
         if len(prompt) > MAX_PROMPT_CHARS:
             raise ParameterError(f"prompt of {len(prompt)} characters (at most {MAX_PROMPT_CHARS})")
-        return self._answer(prompt, prompt, top_k, category, (), client)
+        return self._answer(prompt, prompt, top_k, category, (), client, discover)
 
     def more_like(self, example: str, *, top_k: int = 10, client: str = "") -> Future[Answer]:
         """Stems that sound like ``example``. A stem id or a catalogued path is answered at once
@@ -318,6 +327,7 @@ class Daemon:
         category: str,
         like: tuple[str, ...],
         client: str,
+        discover: bool = False,
     ) -> Answer:
         _check_top_k(top_k)
         category = lexicon.category(category) if category else category
@@ -329,6 +339,7 @@ class Daemon:
             category=category or None,
             min_similarity=MIN_SIMILARITY,
             like=like,
+            discover=discover,
             explain=False,
         )
         if words and constraints == Constraints() and not searcher.understands(words):
@@ -338,7 +349,12 @@ class Daemon:
                 "or how it sounds (dark, punchy, long ...)"
             )
         latency = (time.perf_counter() - started) * 1000
-        params = {"top_k": top_k, "category": category or None, "like": list(like)}
+        params = {
+            "top_k": top_k,
+            "category": category or None,
+            "like": list(like),
+            "discover": discover,
+        }
         answer = replace(
             self._logged(logged_as, params, results, latency, client),
             not_understood=tuple(searcher.backend.unknown_words(words)),
@@ -660,7 +676,18 @@ class Daemon:
         if not 1 <= number <= len(STAGE_PRESETS):
             raise ParameterError(f"preset {number} must be in 1..{len(STAGE_PRESETS)}")
         self.selected = 0
-        return self.search(STAGE_PRESETS[number - 1], top_k=STAGE_ROWS, client=client)
+        return self.search(
+            STAGE_PRESETS[number - 1],
+            top_k=STAGE_ROWS,
+            discover=self.stage_discovers,
+            client=client,
+        )
+
+    def discover_on_stage(self, on: bool, *, client: str = "") -> None:
+        """Whether the stage presets answer, from now on, with at least half their rows new to
+        the user (a preset pressed again shows other sounds)."""
+        self.stage_discovers = on
+        self.log.transport("stage discover", (float(on),), client)
 
     def select(self, row: int) -> int:
         """Choose result ``row`` (1-based) of the last answer; returns its stem id."""

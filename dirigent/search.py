@@ -4,6 +4,7 @@ moves the query, and every query and result is logged to the catalog."""
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 import time
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 LIKE_WEIGHT = 0.75  # Rocchio: pull toward what was liked for this prompt...
 SKIP_WEIGHT = 0.25  # ...and away from what was skipped
-DISCOVERY_BONUS = 0.1  # added to stems no search has returned before, with ``discover``
+DISCOVERY_SHARE = 0.5  # with ``discover``: of the results, at least this share new to the user
 SHORT_S = 1.0  # "short" as a constraint: one-shots up to this long
 BPM_TOLERANCE = 0.03
 CANDIDATES_PER_RESULT = 8
@@ -571,15 +572,15 @@ class Searcher:
         # wants: its best are the least like what it refuses, whatever their score
         terms = understand(words)[0] if words and not like else ()
         floor = -np.inf if terms and all(t.weight < 0 for t in terms) else min_similarity
-        hits = []
-        for stem_id, score in self._candidates(query, passing, top_k + len(left_out), discover):
-            if stem_id in left_out or (query is not None and score < floor):
-                continue
-            bonus = DISCOVERY_BONUS if discover and stem_id not in self.returned else 0.0
-            hits.append((stem_id, score, score + bonus))
-        hits.sort(key=lambda h: -h[2])
+        hits = [
+            (stem_id, score)
+            for stem_id, score in self._candidates(query, passing, top_k + len(left_out), discover)
+            if stem_id not in left_out and (query is None or score >= floor)
+        ]
+        if discover:
+            hits = _discovering(hits, top_k, self.returned)
         results = []
-        for rank, (stem_id, score, _) in enumerate(hits[:top_k], 1):
+        for rank, (stem_id, score) in enumerate(hits[:top_k], 1):
             n = self.row_of[stem_id]
             why = "quality" if query is None else ""
             if explain and query is not None:
@@ -647,7 +648,7 @@ class Searcher:
             return hits
         rows = passing.rows if passing is not None else np.arange(self.ids.size)
         if query is None:
-            top = rows[_top(self.quality[rows], k)]
+            top = rows[_top(self.quality[rows], want)]
             return [(int(self.ids[n]), float(self.quality[n])) for n in top]
         if passing is None:
             scores = self.vectors @ query
@@ -720,6 +721,18 @@ def _describe(name: str, value: Any) -> str:
     if name == "exclude":
         return f"other than {' or '.join(value)}"
     return f"short (up to {SHORT_S:g} s)"
+
+
+def _discovering(
+    hits: list[tuple[int, float]], k: int, returned: set[int]
+) -> list[tuple[int, float]]:
+    """The best ``k`` of ``hits`` (stem id, score; best first) of which at least
+    :data:`DISCOVERY_SHARE` are new to the user (no search returned them before), where that
+    many new ones are among the hits: the best new ones, then the best of the rest, by score."""
+    new = [h for h in hits if h[0] not in returned][: math.ceil(DISCOVERY_SHARE * k)]
+    taken = {stem_id for stem_id, _ in new}
+    rest = [h for h in hits if h[0] not in taken][: k - len(new)]
+    return sorted(new + rest, key=lambda h: -h[1])
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:

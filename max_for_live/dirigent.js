@@ -10,7 +10,7 @@ outlets = 4;
 // contract test checks both against the daemon's OSC table.
 var SENDS = {
     "/dirigent/ping": "",
-    "/dirigent/search": "sis",
+    "/dirigent/search": "sisi",
     "/dirigent/search/like": "si",
     "/dirigent/like": "i",
     "/dirigent/skip": "i",
@@ -33,7 +33,8 @@ var HANDLES = [
 ];
 
 var topK = 10;
-var category = "";
+var category = "any";  // or a category name: the menu's item
+var discovering = 0;   // 1: at least half the results new to the user
 var results = [];      // [{rank, path, score, category, stem}]
 var pending = [];      // results of the answer being received
 var selected = 0;
@@ -52,11 +53,11 @@ function ping() { send("/dirigent/ping"); }
 function prompt() {
     var text = arrayfromargs(arguments).join(" ");
     if (text.length === 0) { return; }
-    if (category) { send("/dirigent/search", text, topK, category); }
-    else { send("/dirigent/search", text, topK); }
+    send("/dirigent/search", text, topK, category, discovering);
 }
 function topk(n) { topK = Math.max(1, Math.min(100, Math.floor(n))); }
-function cat(name) { category = (name === "any") ? "" : String(name); }
+function cat(name) { category = String(name); }
+function discover(on) { discovering = on ? 1 : 0; }
 function choose(index) { selected = Math.max(0, Math.floor(index)); }
 function stemOf(index) { return results[index] ? results[index].stem : -1; }
 function like() { if (stemOf(selected) >= 0) { send("/dirigent/like", stemOf(selected)); } }

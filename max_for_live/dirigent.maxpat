@@ -229,6 +229,35 @@
    {
     "box": {
      "id": "obj-14",
+     "maxclass": "toggle",
+     "patching_rect": [
+      460,
+      60,
+      100.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 1
+    }
+   },
+   {
+    "box": {
+     "id": "obj-15",
+     "maxclass": "newobj",
+     "patching_rect": [
+      460,
+      90,
+      100.0,
+      22.0
+     ],
+     "text": "prepend discover",
+     "numinlets": 1,
+     "numoutlets": 1
+    }
+   },
+   {
+    "box": {
+     "id": "obj-16",
      "maxclass": "message",
      "patching_rect": [
       20,
@@ -243,7 +272,7 @@
    },
    {
     "box": {
-     "id": "obj-15",
+     "id": "obj-17",
      "maxclass": "message",
      "patching_rect": [
       80,
@@ -258,7 +287,7 @@
    },
    {
     "box": {
-     "id": "obj-16",
+     "id": "obj-18",
      "maxclass": "message",
      "patching_rect": [
       140,
@@ -273,7 +302,7 @@
    },
    {
     "box": {
-     "id": "obj-17",
+     "id": "obj-19",
      "maxclass": "message",
      "patching_rect": [
       200,
@@ -288,7 +317,7 @@
    },
    {
     "box": {
-     "id": "obj-18",
+     "id": "obj-20",
      "maxclass": "message",
      "patching_rect": [
       260,
@@ -303,7 +332,7 @@
    },
    {
     "box": {
-     "id": "obj-19",
+     "id": "obj-21",
      "maxclass": "message",
      "patching_rect": [
       320,
@@ -318,7 +347,7 @@
    },
    {
     "box": {
-     "id": "obj-20",
+     "id": "obj-22",
      "maxclass": "message",
      "patching_rect": [
       380,
@@ -333,7 +362,7 @@
    },
    {
     "box": {
-     "id": "obj-21",
+     "id": "obj-23",
      "maxclass": "message",
      "patching_rect": [
       440,
@@ -348,7 +377,7 @@
    },
    {
     "box": {
-     "id": "obj-22",
+     "id": "obj-24",
      "maxclass": "message",
      "patching_rect": [
       500,
@@ -363,7 +392,7 @@
    },
    {
     "box": {
-     "id": "obj-23",
+     "id": "obj-25",
      "maxclass": "message",
      "patching_rect": [
       20,
@@ -378,7 +407,7 @@
    },
    {
     "box": {
-     "id": "obj-24",
+     "id": "obj-26",
      "maxclass": "message",
      "patching_rect": [
       130,
@@ -393,7 +422,7 @@
    },
    {
     "box": {
-     "id": "obj-25",
+     "id": "obj-27",
      "maxclass": "message",
      "patching_rect": [
       240,
@@ -408,7 +437,7 @@
    },
    {
     "box": {
-     "id": "obj-26",
+     "id": "obj-28",
      "maxclass": "live.dial",
      "patching_rect": [
       20,
@@ -436,7 +465,7 @@
    },
    {
     "box": {
-     "id": "obj-27",
+     "id": "obj-29",
      "maxclass": "newobj",
      "patching_rect": [
       20,
@@ -451,7 +480,7 @@
    },
    {
     "box": {
-     "id": "obj-28",
+     "id": "obj-30",
      "maxclass": "message",
      "patching_rect": [
       20,
@@ -466,7 +495,7 @@
    },
    {
     "box": {
-     "id": "obj-29",
+     "id": "obj-31",
      "maxclass": "live.dial",
      "patching_rect": [
       90,
@@ -494,7 +523,7 @@
    },
    {
     "box": {
-     "id": "obj-30",
+     "id": "obj-32",
      "maxclass": "newobj",
      "patching_rect": [
       90,
@@ -509,7 +538,7 @@
    },
    {
     "box": {
-     "id": "obj-31",
+     "id": "obj-33",
      "maxclass": "message",
      "patching_rect": [
       90,
@@ -524,7 +553,7 @@
    },
    {
     "box": {
-     "id": "obj-32",
+     "id": "obj-34",
      "maxclass": "live.dial",
      "patching_rect": [
       160,
@@ -552,7 +581,7 @@
    },
    {
     "box": {
-     "id": "obj-33",
+     "id": "obj-35",
      "maxclass": "newobj",
      "patching_rect": [
       160,
@@ -567,7 +596,7 @@
    },
    {
     "box": {
-     "id": "obj-34",
+     "id": "obj-36",
      "maxclass": "message",
      "patching_rect": [
       160,
@@ -582,7 +611,7 @@
    },
    {
     "box": {
-     "id": "obj-35",
+     "id": "obj-37",
      "maxclass": "live.dial",
      "patching_rect": [
       230,
@@ -610,7 +639,7 @@
    },
    {
     "box": {
-     "id": "obj-36",
+     "id": "obj-38",
      "maxclass": "newobj",
      "patching_rect": [
       230,
@@ -625,7 +654,7 @@
    },
    {
     "box": {
-     "id": "obj-37",
+     "id": "obj-39",
      "maxclass": "message",
      "patching_rect": [
       230,
@@ -640,7 +669,7 @@
    },
    {
     "box": {
-     "id": "obj-38",
+     "id": "obj-40",
      "maxclass": "live.dial",
      "patching_rect": [
       300,
@@ -668,7 +697,7 @@
    },
    {
     "box": {
-     "id": "obj-39",
+     "id": "obj-41",
      "maxclass": "newobj",
      "patching_rect": [
       300,
@@ -683,7 +712,7 @@
    },
    {
     "box": {
-     "id": "obj-40",
+     "id": "obj-42",
      "maxclass": "message",
      "patching_rect": [
       300,
@@ -698,7 +727,7 @@
    },
    {
     "box": {
-     "id": "obj-41",
+     "id": "obj-43",
      "maxclass": "live.dial",
      "patching_rect": [
       370,
@@ -726,7 +755,7 @@
    },
    {
     "box": {
-     "id": "obj-42",
+     "id": "obj-44",
      "maxclass": "newobj",
      "patching_rect": [
       370,
@@ -741,7 +770,7 @@
    },
    {
     "box": {
-     "id": "obj-43",
+     "id": "obj-45",
      "maxclass": "message",
      "patching_rect": [
       370,
@@ -756,7 +785,7 @@
    },
    {
     "box": {
-     "id": "obj-44",
+     "id": "obj-46",
      "maxclass": "live.dial",
      "patching_rect": [
       440,
@@ -784,7 +813,7 @@
    },
    {
     "box": {
-     "id": "obj-45",
+     "id": "obj-47",
      "maxclass": "newobj",
      "patching_rect": [
       440,
@@ -799,7 +828,7 @@
    },
    {
     "box": {
-     "id": "obj-46",
+     "id": "obj-48",
      "maxclass": "message",
      "patching_rect": [
       440,
@@ -814,7 +843,7 @@
    },
    {
     "box": {
-     "id": "obj-47",
+     "id": "obj-49",
      "maxclass": "live.dial",
      "patching_rect": [
       510,
@@ -842,7 +871,7 @@
    },
    {
     "box": {
-     "id": "obj-48",
+     "id": "obj-50",
      "maxclass": "newobj",
      "patching_rect": [
       510,
@@ -857,7 +886,7 @@
    },
    {
     "box": {
-     "id": "obj-49",
+     "id": "obj-51",
      "maxclass": "message",
      "patching_rect": [
       510,
@@ -872,7 +901,7 @@
    },
    {
     "box": {
-     "id": "obj-50",
+     "id": "obj-52",
      "maxclass": "live.dial",
      "patching_rect": [
       580,
@@ -900,7 +929,7 @@
    },
    {
     "box": {
-     "id": "obj-51",
+     "id": "obj-53",
      "maxclass": "newobj",
      "patching_rect": [
       580,
@@ -915,7 +944,7 @@
    },
    {
     "box": {
-     "id": "obj-52",
+     "id": "obj-54",
      "maxclass": "message",
      "patching_rect": [
       580,
@@ -930,7 +959,7 @@
    },
    {
     "box": {
-     "id": "obj-53",
+     "id": "obj-55",
      "maxclass": "live.dial",
      "patching_rect": [
       650,
@@ -958,7 +987,7 @@
    },
    {
     "box": {
-     "id": "obj-54",
+     "id": "obj-56",
      "maxclass": "newobj",
      "patching_rect": [
       650,
@@ -973,7 +1002,7 @@
    },
    {
     "box": {
-     "id": "obj-55",
+     "id": "obj-57",
      "maxclass": "message",
      "patching_rect": [
       650,
@@ -988,7 +1017,7 @@
    },
    {
     "box": {
-     "id": "obj-56",
+     "id": "obj-58",
      "maxclass": "live.dial",
      "patching_rect": [
       720,
@@ -1016,7 +1045,7 @@
    },
    {
     "box": {
-     "id": "obj-57",
+     "id": "obj-59",
      "maxclass": "newobj",
      "patching_rect": [
       720,
@@ -1031,7 +1060,7 @@
    },
    {
     "box": {
-     "id": "obj-58",
+     "id": "obj-60",
      "maxclass": "message",
      "patching_rect": [
       720,
@@ -1046,7 +1075,7 @@
    },
    {
     "box": {
-     "id": "obj-59",
+     "id": "obj-61",
      "maxclass": "live.dial",
      "patching_rect": [
       790,
@@ -1074,7 +1103,7 @@
    },
    {
     "box": {
-     "id": "obj-60",
+     "id": "obj-62",
      "maxclass": "newobj",
      "patching_rect": [
       790,
@@ -1089,7 +1118,7 @@
    },
    {
     "box": {
-     "id": "obj-61",
+     "id": "obj-63",
      "maxclass": "message",
      "patching_rect": [
       790,
@@ -1104,7 +1133,7 @@
    },
    {
     "box": {
-     "id": "obj-62",
+     "id": "obj-64",
      "maxclass": "newobj",
      "patching_rect": [
       640,
@@ -1119,7 +1148,7 @@
    },
    {
     "box": {
-     "id": "obj-63",
+     "id": "obj-65",
      "maxclass": "newobj",
      "patching_rect": [
       640,
@@ -1134,7 +1163,7 @@
    },
    {
     "box": {
-     "id": "obj-64",
+     "id": "obj-66",
      "maxclass": "message",
      "patching_rect": [
       640,
@@ -1312,7 +1341,7 @@
       0
      ],
      "destination": [
-      "obj-2",
+      "obj-15",
       0
      ]
     }
@@ -1456,7 +1485,7 @@
       0
      ],
      "destination": [
-      "obj-27",
+      "obj-2",
       0
      ]
     }
@@ -1480,7 +1509,7 @@
       0
      ],
      "destination": [
-      "obj-2",
+      "obj-29",
       0
      ]
     }
@@ -1492,7 +1521,7 @@
       0
      ],
      "destination": [
-      "obj-30",
+      "obj-2",
       0
      ]
     }
@@ -1516,7 +1545,7 @@
       0
      ],
      "destination": [
-      "obj-2",
+      "obj-32",
       0
      ]
     }
@@ -1528,7 +1557,7 @@
       0
      ],
      "destination": [
-      "obj-33",
+      "obj-2",
       0
      ]
     }
@@ -1552,7 +1581,7 @@
       0
      ],
      "destination": [
-      "obj-2",
+      "obj-35",
       0
      ]
     }
@@ -1564,7 +1593,7 @@
       0
      ],
      "destination": [
-      "obj-36",
+      "obj-2",
       0
      ]
     }
@@ -1588,7 +1617,7 @@
       0
      ],
      "destination": [
-      "obj-2",
+      "obj-38",
       0
      ]
     }
@@ -1600,7 +1629,7 @@
       0
      ],
      "destination": [
-      "obj-39",
+      "obj-2",
       0
      ]
     }
@@ -1624,7 +1653,7 @@
       0
      ],
      "destination": [
-      "obj-2",
+      "obj-41",
       0
      ]
     }
@@ -1636,7 +1665,7 @@
       0
      ],
      "destination": [
-      "obj-42",
+      "obj-2",
       0
      ]
     }
@@ -1660,7 +1689,7 @@
       0
      ],
      "destination": [
-      "obj-2",
+      "obj-44",
       0
      ]
     }
@@ -1672,7 +1701,7 @@
       0
      ],
      "destination": [
-      "obj-45",
+      "obj-2",
       0
      ]
     }
@@ -1696,7 +1725,7 @@
       0
      ],
      "destination": [
-      "obj-2",
+      "obj-47",
       0
      ]
     }
@@ -1708,7 +1737,7 @@
       0
      ],
      "destination": [
-      "obj-48",
+      "obj-2",
       0
      ]
     }
@@ -1732,7 +1761,7 @@
       0
      ],
      "destination": [
-      "obj-2",
+      "obj-50",
       0
      ]
     }
@@ -1744,7 +1773,7 @@
       0
      ],
      "destination": [
-      "obj-51",
+      "obj-2",
       0
      ]
     }
@@ -1768,7 +1797,7 @@
       0
      ],
      "destination": [
-      "obj-2",
+      "obj-53",
       0
      ]
     }
@@ -1780,7 +1809,7 @@
       0
      ],
      "destination": [
-      "obj-54",
+      "obj-2",
       0
      ]
     }
@@ -1804,7 +1833,7 @@
       0
      ],
      "destination": [
-      "obj-2",
+      "obj-56",
       0
      ]
     }
@@ -1816,7 +1845,7 @@
       0
      ],
      "destination": [
-      "obj-57",
+      "obj-2",
       0
      ]
     }
@@ -1840,7 +1869,7 @@
       0
      ],
      "destination": [
-      "obj-2",
+      "obj-59",
       0
      ]
     }
@@ -1852,7 +1881,7 @@
       0
      ],
      "destination": [
-      "obj-60",
+      "obj-2",
       0
      ]
     }
@@ -1876,7 +1905,7 @@
       0
      ],
      "destination": [
-      "obj-2",
+      "obj-62",
       0
      ]
     }
@@ -1888,7 +1917,7 @@
       0
      ],
      "destination": [
-      "obj-63",
+      "obj-2",
       0
      ]
     }
@@ -1900,7 +1929,7 @@
       0
      ],
      "destination": [
-      "obj-64",
+      "obj-2",
       0
      ]
     }
@@ -1909,6 +1938,30 @@
     "patchline": {
      "source": [
       "obj-64",
+      0
+     ],
+     "destination": [
+      "obj-65",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-65",
+      0
+     ],
+     "destination": [
+      "obj-66",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-66",
       0
      ],
      "destination": [

@@ -70,6 +70,10 @@ def build() -> dict[str, Any]:
     to_cat = p.obj("prepend cat", 300, 90)
     p.cord(menu, 1, to_cat)
     p.cord(to_cat, 0, js)
+    new_sounds = p.box("toggle", 460, 60, numinlets=1, numoutlets=1)
+    to_discover = p.obj("prepend discover", 460, 90)
+    p.cord(new_sounds, 0, to_discover)
+    p.cord(to_discover, 0, js)
     for i, name in enumerate(BUTTONS):
         p.cord(p.message(name, 20 + 60 * i, 130), 0, js)
     for i, text in enumerate(("variations 4", "target clip", "target simpler")):

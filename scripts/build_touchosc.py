@@ -1,8 +1,8 @@
 """Write the TouchOSC stage layout: bridge/layouts/dirigent/index.xml (readable, checked by the
 contract test) and bridge/layouts/dirigent.touchosc (the zip TouchOSC's editor opens). A page
-of preset prompts, the result rows with select and launch buttons, like/skip/mutate, and a
-fader per mutation knob. Controls send on their own address, as TouchOSC does (captions
-have none):
+of preset prompts, the result rows with select and launch buttons, like/skip/mutate, a
+toggle for new sounds, and a fader per mutation knob. Controls send on their own address, as
+TouchOSC does (captions have none):
 
     python scripts/build_touchosc.py
 """
@@ -100,6 +100,24 @@ def layout() -> str:
         )
     ):
         controls.append(control("push", name, 10 + i * 220, 510, 210, 60, address, color="orange"))
+    controls.append(
+        control("toggle", "discover", 10, 580, 60, 60, "/dirigent/stage/discover", color="blue")
+    )
+    controls.append(
+        control(
+            "labelh",
+            "discoverlabel",
+            76,
+            580,
+            380,
+            60,
+            "",
+            text=b64("new sounds: presets show what you have not heard"),
+            size="14",
+            background="false",
+            outline="false",
+        )
+    )
     for i, name in enumerate(PARAMS):
         x = 680 + (i % 6) * 56
         y = 100 if i < 6 else 420

@@ -47,6 +47,27 @@ def test_the_stage_page_searches_selects_likes_and_launches(daemon: Any, server:
     assert address == "/dirigent/error" and "unknown address" in why
 
 
+def test_the_stage_toggle_for_new_sounds_changes_what_a_preset_shows(
+    daemon: Any, server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logged: list[tuple[str, tuple[float, ...]]] = []
+    monkeypatch.setattr(daemon.log, "transport", lambda what, v, client: logged.append((what, v)))
+
+    def press(address: str, value: float = 1.0) -> list[int]:
+        replies = ask(server, address, value, sender=("10.0.0.9", 8000))
+        return [args[4] for address, args in replies if address == "/dirigent/result"]
+
+    first = press("/dirigent/stage/preset/5")  # "warm pad"
+    assert len(first) == 8 and press("/dirigent/stage/preset/5") == first
+    assert press("/dirigent/stage/discover", 1.0) == [] and daemon.stage_discovers
+    seen = set(daemon.searcher.returned)
+    again = press("/dirigent/stage/preset/5")
+    assert len(set(again) - seen) >= 4  # half the rows: sounds no search returned
+    assert press("/dirigent/stage/discover", 0.0) == [] and not daemon.stage_discovers
+    assert press("/dirigent/stage/preset/5") == first
+    assert logged == [("stage discover", (1.0,)), ("stage discover", (0.0,))]
+
+
 def test_a_stage_preset_with_no_hit_says_why_on_its_first_row() -> None:
     from bridge.osc.table import _labels
     from dirigent.daemon import Answer

@@ -27,7 +27,15 @@ from dirigent.errors import DirigentError, ParameterError
 from dirigent.index import VectorIndex
 from dirigent.ingest import ingest
 from dirigent.npfile import read_npz
-from dirigent.search import SUBSET_SHARE, SUBSETS, Constraints, Searcher, _top, parse_prompt
+from dirigent.search import (
+    SUBSET_SHARE,
+    SUBSETS,
+    Constraints,
+    Searcher,
+    _discovering,
+    _top,
+    parse_prompt,
+)
 from tests.conftest import assert_fully_indexed, write_bass_renders
 
 
@@ -843,12 +851,28 @@ def test_skipped_stems_leave_the_prompt(anonymous) -> None:
     assert first.results[0].stem_id not in {r.stem_id for r in second.results}
 
 
-def test_discovery_favours_stems_never_returned(anonymous) -> None:
+@pytest.mark.parametrize("prompt", ["warm", "loop"])  # "loop" alone: ranked by quality
+def test_discovery_shows_the_best_unseen_stems_in_half_the_rows(anonymous, prompt: str) -> None:
     searcher, _ = anonymous
-    plain = searcher.search("warm", top_k=5)
-    discovered = searcher.search("warm", top_k=5, discover=True)
-    assert {r.stem_id for r in discovered.results} - {r.stem_id for r in plain.results}
-    assert any(r.new for r in discovered.results)
+    searcher.search(prompt, top_k=6)
+    for _ in range(2):  # asked again, and again: each time half the rows are new
+        seen = set(searcher.returned)
+        ranked, _, _ = searcher.rank(prompt, top_k=60)
+        best_unseen = [r.stem_id for r in ranked if r.stem_id not in seen][:3]
+        discovered = searcher.search(prompt, top_k=6, discover=True).results
+        new = [r.stem_id for r in discovered if r.stem_id not in seen]
+        assert new == best_unseen and [r.new for r in discovered].count(True) == 3
+        assert [r.score for r in discovered] == sorted((r.score for r in discovered), reverse=True)
+        assert [r.rank for r in discovered] == [1, 2, 3, 4, 5, 6]
+
+
+def test_discovery_fills_with_the_best_seen_where_few_are_new() -> None:
+    hits = [(stem, 1 - stem / 100) for stem in range(20)]  # best first
+    assert _discovering(hits, 6, set()) == hits[:6]
+    assert _discovering(hits, 6, set(range(10))) == [*hits[:3], *hits[10:13]]
+    assert _discovering(hits, 6, set(range(19))) == [*hits[:5], hits[19]]
+    assert _discovering(hits, 5, set(range(20))) == hits[:5]
+    assert _discovering(hits[:2], 6, {0}) == hits[:2]
 
 
 def test_queries_and_results_are_logged(anonymous) -> None:

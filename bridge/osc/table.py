@@ -81,8 +81,11 @@ def status(ctx: Context) -> list[Reply]:
     ]
 
 
-def search(ctx: Context, prompt: str, top_k: int, category: str) -> list[Reply]:
-    answer = ctx.daemon.search(prompt, top_k=top_k, category=category, client=ctx.client)
+def search(ctx: Context, prompt: str, top_k: int, category: str, discover: int) -> list[Reply]:
+    category = "" if category.strip().lower() == "any" else category
+    answer = ctx.daemon.search(
+        prompt, top_k=top_k, category=category, discover=bool(discover), client=ctx.client
+    )
     return _results(answer)
 
 
@@ -249,6 +252,11 @@ def stage_feedback(action: str) -> Callable[..., list[Reply]]:
 stage_mutate = _button(lambda ctx: mutate(ctx, ctx.daemon.selected_stem()))
 
 
+def stage_discover(ctx: Context, on: float) -> list[Reply]:
+    ctx.daemon.discover_on_stage(on >= 0.5, client=ctx.client)
+    return []
+
+
 def knob(name: str) -> Callable[..., list[Reply]]:
     def handler(ctx: Context, value: float) -> list[Reply]:
         ctx.daemon.param(name, value, client=ctx.client)
@@ -317,6 +325,14 @@ STAGE: tuple[Route, ...] = (
         "Stage: render the chosen result with the session's knobs.",
         stage_mutate,
     ),
+    Route(
+        f"{PREFIX}/stage/discover",
+        (Arg("f", "on", "1 on, 0 off (a toggle)"),),
+        (),
+        "Stage: the presets answer with at least half their rows new to you (a preset "
+        "pressed again shows other sounds), or not.",
+        stage_discover,
+    ),
     *(
         Route(
             f"{PREFIX}/knob/{name}",
@@ -349,12 +365,17 @@ ROUTES: tuple[Route, ...] = (
         (
             Arg("s", "prompt", 'what to find, e.g. "dark hypnotic kick 130bpm"'),
             TOP_K,
-            Arg("s", "category", "only this category (kick, bass, ...)", True, ""),
+            Arg(
+                "s", "category", 'only this category (kick, bass, ...); "" or "any": any', True, ""
+            ),
+            Arg("i", "discover", "1: at least half the results new to you; 0: off", True, 0),
         ),
         RESULTS,
         "Text search; hard constraints in the prompt (130bpm, in A minor, loop, one-shot, "
-        "short, no kick) filter. A prompt of which no word is understood, or an unknown "
-        "category, is answered with /dirigent/error; an answer with no hit says why in why_none.",
+        "short, no kick) filter. With discover, at least half the results are stems no search "
+        "returned before, where enough are similar enough. A prompt of which no word is "
+        "understood, or an unknown category, is answered with /dirigent/error; an answer with "
+        "no hit says why in why_none.",
         search,
     ),
     Route(
