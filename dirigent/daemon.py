@@ -277,21 +277,25 @@ class Daemon:
             raise ParameterError(f"prompt of {len(prompt)} characters (at most {MAX_PROMPT_CHARS})")
         return self._answer(prompt, prompt, top_k, category, (), client, discover)
 
-    def more_like(self, example: str, *, top_k: int = 10, client: str = "") -> Future[Answer]:
-        """Stems that sound like ``example``. A stem id or a catalogued path is answered at once
-        (the future is done). An audio file inside the library roots that the catalog lacks is
-        listened to first, on its own thread: that takes seconds for a full track, in which
-        every other message is still answered."""
+    def more_like(
+        self, example: str, *, top_k: int = 10, discover: bool = False, client: str = ""
+    ) -> Future[Answer]:
+        """Stems that sound like ``example`` (``discover``: as :meth:`search`). A stem id or a
+        catalogued path is answered at once (the future is done). An audio file inside the
+        library roots that the catalog lacks is listened to first, on its own thread: that
+        takes seconds for a full track, in which every other message is still answered."""
         if example.isdigit():
             if int(example) not in self.searcher.row_of:
                 raise ParameterError(f"no stem with id {example}")
         elif self.searcher.row_of_file(Path(example)) is None:
-            return self._listen_to(inside(example, self.config.library), top_k, client)
+            return self._listen_to(inside(example, self.config.library), top_k, discover, client)
         answer: Future[Answer] = Future()
-        answer.set_result(self._answer("", f"like {example}", top_k, "", (example,), client))
+        answer.set_result(
+            self._answer("", f"like {example}", top_k, "", (example,), client, discover)
+        )
         return answer
 
-    def _listen_to(self, example: Path, top_k: int, client: str) -> Future[Answer]:
+    def _listen_to(self, example: Path, top_k: int, discover: bool, client: str) -> Future[Answer]:
         """:meth:`more_like` of a file, answered on the listen thread. Ranking there reads the
         searcher only; what the answer records (recent stems, results shown, the log) are
         single dict, set and queue operations, which the receive loop's own answers do too."""
@@ -311,7 +315,7 @@ class Daemon:
 
         def listen() -> Answer:
             try:
-                return self._answer("", f"like {like}", top_k, "", (like,), client)
+                return self._answer("", f"like {like}", top_k, "", (like,), client, discover)
             except DirigentError as e:  # told later: the reason names the file
                 raise ParameterError(f"{example.name}: {e}") from e
 

@@ -11,7 +11,7 @@ outlets = 4;
 var SENDS = {
     "/dirigent/ping": "",
     "/dirigent/search": "sisi",
-    "/dirigent/search/like": "si",
+    "/dirigent/search/like": "sii",
     "/dirigent/like": "i",
     "/dirigent/skip": "i",
     "/dirigent/mutate": "i",
@@ -62,7 +62,7 @@ function choose(index) { selected = Math.max(0, Math.floor(index)); }
 function stemOf(index) { return results[index] ? results[index].stem : -1; }
 function like() { if (stemOf(selected) >= 0) { send("/dirigent/like", stemOf(selected)); } }
 function skip() { if (stemOf(selected) >= 0) { send("/dirigent/skip", stemOf(selected)); } }
-function more() { if (stemOf(selected) >= 0) { send("/dirigent/search/like", String(stemOf(selected)), topK); } }
+function more() { if (stemOf(selected) >= 0) { send("/dirigent/search/like", String(stemOf(selected)), topK, discovering); } }
 function mutate() { if (stemOf(selected) >= 0) { send("/dirigent/mutate", stemOf(selected)); } }
 function variations(n) { if (stemOf(selected) >= 0) { send("/dirigent/variations", stemOf(selected), Math.floor(n)); } }
 function suggest() { if (stemOf(selected) >= 0) { send("/dirigent/suggest", stemOf(selected), topK); } }

@@ -230,13 +230,16 @@ def test_like_and_skip_change_the_next_search(server: OscServer) -> None:
     assert first[0] not in again
 
 
-def test_a_search_asked_to_discover_shows_half_new_sounds(server: OscServer, daemon: Any) -> None:
+def test_searches_asked_to_discover_show_half_new_sounds(server: OscServer, daemon: Any) -> None:
     plain = [args[4] for _, args in ask(server, "/dirigent/search", "metallic", 6)[:-1]]
     same = ask(server, "/dirigent/search", "metallic", 6, "any", 0)[:-1]
     assert [args[4] for _, args in same] == plain  # "any": no category filter; 0: no discovery
     seen = set(daemon.searcher.returned)
     found = [args[4] for _, args in ask(server, "/dirigent/search", "metallic", 6, "", 1)[:-1]]
     assert len(found) == 6 and len(set(found) - seen) >= 3
+    seen = set(daemon.searcher.returned)
+    like = [args[4] for _, args in ask(server, "/dirigent/search/like", str(plain[0]), 6, 1)[:-1]]
+    assert len(like) == 6 and len(set(like) - seen) >= 3 and plain[0] not in like
 
 
 def test_touchosc_floats_are_accepted_where_whole(server: OscServer) -> None:

@@ -227,6 +227,7 @@ def test_liblo_tools_as_the_client(served_config: Any) -> None:
         for args in (
             ["/dirigent/ping"],
             ["/dirigent/search", "si", "dark punchy kick", "3"],
+            ["/dirigent/search", "sisi", "dark punchy kick", "3", "any", "1"],  # discover
             ["/dirigent/search", "i", "7"],
             ["/dirigent/transport/tempo", "f", "nan"],
             ["/dirigent/nope"],
@@ -241,7 +242,9 @@ def test_liblo_tools_as_the_client(served_config: Any) -> None:
     # oscdump prints "<time tag> <address> <types> <values>"
     lines = [line[line.index("/dirigent") :] for line in out.splitlines() if "/dirigent" in line]
     assert lines[0].startswith("/dirigent/pong")
-    assert sum(line.startswith("/dirigent/result ") for line in lines) == 3
+    stems = [int(line.split()[-1]) for line in lines if line.startswith("/dirigent/result ")]
+    assert len(stems) == 6
+    assert len(set(stems[3:]) - set(stems[:3])) >= 2  # asked again to discover: new ones
     assert any(line.startswith("/dirigent/results/end iif") for line in lines)
     errors = [line for line in lines if line.startswith("/dirigent/error")]
     assert len(errors) == 3

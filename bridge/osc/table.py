@@ -89,8 +89,8 @@ def search(ctx: Context, prompt: str, top_k: int, category: str, discover: int) 
     return _results(answer)
 
 
-def more_like(ctx: Context, example: str, top_k: int) -> list[Reply]:
-    answer = ctx.daemon.more_like(example, top_k=top_k, client=ctx.client)
+def more_like(ctx: Context, example: str, top_k: int, discover: int) -> list[Reply]:
+    answer = ctx.daemon.more_like(example, top_k=top_k, discover=bool(discover), client=ctx.client)
     if answer.done():
         return _results(answer.result())
     ctx.reply_later(answer, _results)  # a file the catalog lacks: it is listened to first
@@ -346,6 +346,7 @@ STAGE: tuple[Route, ...] = (
 )
 
 TOP_K = Arg("i", "top_k", "results wanted, 1..100", optional=True, default=10)
+DISCOVER = Arg("i", "discover", "1: at least half the results new to you; 0: off", True, 0)
 STEM = Arg("i", "stem_id", "a stem id from /dirigent/result")
 ROUTES: tuple[Route, ...] = (
     Route(f"{PREFIX}/ping", (), (f"{PREFIX}/pong",), "Is the daemon there?", ping),
@@ -368,7 +369,7 @@ ROUTES: tuple[Route, ...] = (
             Arg(
                 "s", "category", 'only this category (kick, bass, ...); "" or "any": any', True, ""
             ),
-            Arg("i", "discover", "1: at least half the results new to you; 0: off", True, 0),
+            DISCOVER,
         ),
         RESULTS,
         "Text search; hard constraints in the prompt (130bpm, in A minor, loop, one-shot, "
@@ -380,9 +381,14 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         f"{PREFIX}/search/like",
-        (Arg("s", "example", "a stem id, or an audio file inside the library roots"), TOP_K),
+        (
+            Arg("s", "example", "a stem id, or an audio file inside the library roots"),
+            TOP_K,
+            DISCOVER,
+        ),
         RESULTS,
-        "More like this: stems that sound like the example. An audio file the catalog lacks "
+        "More like this: stems that sound like the example (discover: as for /dirigent/search). "
+        "An audio file the catalog lacks "
         "is listened to first (seconds for a full track): its results come later, and every "
         "other message is answered meanwhile.",
         more_like,
