@@ -366,7 +366,6 @@ class Daemon:
         )
         for r in results:
             self.recent[r.stem_id] = (answer.query_id, logged_as)
-        searcher.returned.update(r.stem_id for r in results)
         return answer
 
     def _logged(
@@ -377,7 +376,8 @@ class Daemon:
         latency: float,
         client: str,
     ) -> Answer:
-        """Log an answer in the background; its results become the last results (pads)."""
+        """Log an answer in the background; its results become the last results (pads), and
+        are no longer new to the user (as the log tells a later start)."""
         query_id = self.log.next_query_id()
         self.log.query(
             Query(
@@ -392,6 +392,7 @@ class Daemon:
             )
         )
         self.last_results = [r.stem_id for r in results]
+        self.searcher.returned.update(r.stem_id for r in results)
         return Answer(query_id, results, latency)
 
     def feedback(self, stem_id: int, action: str, *, client: str = "") -> int | None:

@@ -1,6 +1,7 @@
 """The demo's live part: start `dirigent serve`, drive it over real UDP as the Max for Live
-device would (ping, three prompts, a like, transport at 128 BPM), print the conversation,
-stop the daemon with SIGTERM and show what DuckDB logged.
+device would (ping, three prompts, a like, a suggestion, more like the liked kick with the
+new-sounds toggle on, a mutation played on the next bar), print the conversation, stop the
+daemon with SIGTERM and show what DuckDB logged.
 
     python scripts/demo_session.py --db demo/stems.duckdb [--port 9000] [--reply-port 9001]
 """
@@ -119,6 +120,16 @@ def main() -> int:
                     "/dirigent/suggest",
                     kick[4],
                     4,
+                    until="/dirigent/results/end",
+                    root=root,
+                )
+                print("\n  (more like the liked kick, new sounds on: half of the answer unheard)")
+                converse(
+                    client,
+                    "/dirigent/search/like",
+                    str(kick[4]),
+                    4,
+                    1,
                     until="/dirigent/results/end",
                     root=root,
                 )

@@ -240,6 +240,8 @@ def test_searches_asked_to_discover_show_half_new_sounds(server: OscServer, daem
     seen = set(daemon.searcher.returned)
     like = [args[4] for _, args in ask(server, "/dirigent/search/like", str(plain[0]), 6, 1)[:-1]]
     assert len(like) == 6 and len(set(like) - seen) >= 3 and plain[0] not in like
+    suggested = [args[4] for _, args in ask(server, "/dirigent/suggest", plain[0], 4)[:-1]]
+    assert suggested and set(suggested) <= daemon.searcher.returned  # shown: no longer new
 
 
 def test_touchosc_floats_are_accepted_where_whole(server: OscServer) -> None:
