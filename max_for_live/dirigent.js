@@ -35,7 +35,7 @@ var HANDLES = [
 var topK = 10;
 var category = "any";  // or a category name: the menu's item
 var discovering = 0;   // 1: at least half the results new to the user
-var results = [];      // [{rank, path, score, category, stem}]
+var results = [];      // [{rank, path, score, category, stem, isNew}]
 var pending = [];      // results of the answer being received
 var selected = 0;
 var loadTo = "clip";   // "clip": the selected track's first empty slot; "simpler": its Simpler
@@ -82,7 +82,7 @@ function anything() {
         lastPong = new Date().getTime();
         outlet(2, 1);
     } else if (address === "/dirigent/result") {
-        pending.push({rank: args[0], path: String(args[1]), score: args[2], category: args[3], stem: args[4]});
+        pending.push({rank: args[0], path: String(args[1]), score: args[2], category: args[3], stem: args[4], isNew: args[5] === 1});
     } else if (address === "/dirigent/results/end") {
         results = pending;
         pending = [];
@@ -90,7 +90,7 @@ function anything() {
         outlet(1, "clear");
         for (var i = 0; i < results.length; i++) {
             var r = results[i];
-            outlet(1, "append", r.rank + ". " + basename(r.path) + " (" + r.category + ", " + r.score.toFixed(2) + ")");
+            outlet(1, "append", r.rank + ". " + basename(r.path) + " (" + r.category + ", " + r.score.toFixed(2) + ")" + (r.isNew ? " new" : ""));
         }
         var unread = args.length > 3 && String(args[3]) ? " (not understood: " + args[3] + ")" : "";
         var why = args.length > 4 && String(args[4]) ? ": " + args[4] : "";

@@ -61,8 +61,11 @@ def test_the_stage_toggle_for_new_sounds_changes_what_a_preset_shows(
     assert len(first) == 8 and press("/dirigent/stage/preset/5") == first
     assert press("/dirigent/stage/discover", 1.0) == [] and daemon.stage_discovers
     seen = set(daemon.searcher.returned)
-    again = press("/dirigent/stage/preset/5")
+    replies = ask(server, "/dirigent/stage/preset/5", 1.0, sender=("10.0.0.9", 8000))
+    again = [args[4] for address, args in replies if address == "/dirigent/result"]
     assert len(set(again) - seen) >= 4  # half the rows: sounds no search returned
+    rows = [args[0] for address, args in replies if address.startswith("/dirigent/stage/row/")]
+    assert [row.endswith(" · new") for row in rows] == [stem not in seen for stem in again]
     assert press("/dirigent/stage/discover", 0.0) == [] and not daemon.stage_discovers
     assert press("/dirigent/stage/preset/5") == first
     assert logged == [("stage discover", (1.0,)), ("stage discover", (0.0,))]

@@ -235,8 +235,10 @@ def test_searches_asked_to_discover_show_half_new_sounds(server: OscServer, daem
     same = ask(server, "/dirigent/search", "metallic", 6, "any", 0)[:-1]
     assert [args[4] for _, args in same] == plain  # "any": no category filter; 0: no discovery
     seen = set(daemon.searcher.returned)
-    found = [args[4] for _, args in ask(server, "/dirigent/search", "metallic", 6, "", 1)[:-1]]
+    replies = ask(server, "/dirigent/search", "metallic", 6, "", 1)[:-1]
+    found = [args[4] for _, args in replies]
     assert len(found) == 6 and len(set(found) - seen) >= 3
+    assert [args[5] for _, args in replies] == [int(stem not in seen) for stem in found]
     seen = set(daemon.searcher.returned)
     like = [args[4] for _, args in ask(server, "/dirigent/search/like", str(plain[0]), 6, 1)[:-1]]
     assert len(like) == 6 and len(set(like) - seen) >= 3 and plain[0] not in like

@@ -242,9 +242,11 @@ def test_liblo_tools_as_the_client(served_config: Any) -> None:
     # oscdump prints "<time tag> <address> <types> <values>"
     lines = [line[line.index("/dirigent") :] for line in out.splitlines() if "/dirigent" in line]
     assert lines[0].startswith("/dirigent/pong")
-    stems = [int(line.split()[-1]) for line in lines if line.startswith("/dirigent/result ")]
-    assert len(stems) == 6
+    results = [line.split() for line in lines if line.startswith("/dirigent/result ")]
+    stems, new = [int(r[-2]) for r in results], [r[-1] for r in results]
+    assert len(stems) == 6 and new[:3] == ["1", "1", "1"]  # a fresh catalog: all new
     assert len(set(stems[3:]) - set(stems[:3])) >= 2  # asked again to discover: new ones
+    assert new[3:].count("1") == len(set(stems[3:]) - set(stems[:3]))
     assert any(line.startswith("/dirigent/results/end iif") for line in lines)
     errors = [line for line in lines if line.startswith("/dirigent/error")]
     assert len(errors) == 3

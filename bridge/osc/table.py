@@ -101,7 +101,7 @@ def _results(answer: Any) -> list[Reply]:
     replies: list[Reply] = [
         (
             f"{PREFIX}/result",
-            (r.rank, r.path, float(r.score), r.category or "", r.stem_id),
+            (r.rank, r.path, float(r.score), r.category or "", r.stem_id, int(r.new)),
         )
         for r in answer.results
     ]
@@ -211,9 +211,11 @@ def reply_port(ctx: Context, port: int) -> list[Reply]:
 
 
 def _labels(answer: Any) -> list[Reply]:
-    """A stage page's result rows: one label per row (empty rows cleared); with no hit, the
-    first row says why."""
-    names = [f"{r.rank}. {r.path.rsplit('/', 1)[-1]}" for r in answer.results]
+    """A stage page's result rows: one label per row, marked where the sound is new to the user
+    (empty rows cleared); with no hit, the first row says why."""
+    names = [
+        f"{r.rank}. {r.path.rsplit('/', 1)[-1]}{' · new' if r.new else ''}" for r in answer.results
+    ]
     names = names or [answer.why_none]
     names += [""] * (STAGE_ROWS - len(names))
     return [(f"{PREFIX}/stage/row/{n}", (text,)) for n, text in enumerate(names, 1)]
@@ -267,7 +269,8 @@ def knob(name: str) -> Callable[..., list[Reply]]:
 
 PRESS = Arg("f", "press", "1 pressed, 0 released (buttons send both)")
 RESULTS = (  # the replies of every search: one per hit, then the end
-    f"{PREFIX}/result i:rank s:path f:score s:category i:stem_id (one per hit)",
+    f"{PREFIX}/result i:rank s:path f:score s:category i:stem_id i:new (one per hit; new: 1 if "
+    "never returned before)",
     f"{PREFIX}/results/end i:query_id i:count f:latency_ms s:not_understood s:why_none",
 )
 STAGE: tuple[Route, ...] = (
