@@ -91,7 +91,8 @@ class EventLog:
         self._events.put(("feedback", (stem_id, action, query_id, self.session, _now(), client)))
 
     def transport(self, what: str, value: tuple[float, ...], client: str) -> None:
-        """Log a transport change (tempo, play, signature, a locate)."""
+        """Log a transport change (tempo, play, signature, a locate) or a switch of the session
+        (the stage page's new-sounds toggle): a name and its values."""
         self._events.put(("transport", (self.session, _now(), client, what, list(value))))
 
     def error(self, address: str, reason: str, client: str) -> None:
