@@ -651,17 +651,20 @@ class Catalog:
     def stem_columns(self) -> dict[str, np.ndarray]:
         """Live stems, ordered by id, as columns: id, path, category ('' if none), is_loop,
         duration, bpm (NaN if none), key ('' if none), quality, loudness (LUFS, NaN if none),
-        descriptor_version (0 if none)."""
-        return self.con.execute(
+        descriptor_version (0 if none). Sorted here: DuckDB's ORDER BY would cost a third of
+        the query at 100k stems."""
+        table = self.con.execute(
             """
             SELECT s.id, s.path, coalesce(s.category, '') AS category, s.is_loop, s.duration,
                    coalesce(s.bpm, 'NaN'::DOUBLE) AS bpm, coalesce(s.key, '') AS key, s.quality,
                    coalesce(s.loudness_lufs, 'NaN'::DOUBLE) AS loudness,
                    coalesce(f.version, 0) AS descriptor_version
             FROM stems s LEFT JOIN features f ON f.stem_id = s.id
-            WHERE s.id IN (SELECT stem_id FROM files) ORDER BY s.id
+            WHERE s.id IN (SELECT stem_id FROM files)
             """
         ).fetchnumpy()
+        order = np.argsort(table["id"], kind="stable")
+        return {name: column[order] for name, column in table.items()}
 
     def descriptor_matrix(self, ids: np.ndarray) -> np.ndarray:
         """Stored descriptors (n, SIZE) of stems ``ids`` (ascending), in that order."""

@@ -229,7 +229,9 @@ class Searcher:
         if why is None:
             if listens:
                 self.backend.load_calibration(calibration)  # type: ignore[attr-defined]
-            _, vectors = self.catalog.vector_matrix(name, ids)
+            vectors = self.index.stored_vectors()
+            if vectors is None:
+                _, vectors = self.catalog.vector_matrix(name, ids)
         elif ids.size:
             self.index_dir.mkdir(parents=True, exist_ok=True)
             stored_ids, stored = self.catalog.vector_matrix(name, ids)

@@ -399,6 +399,50 @@ def test_an_index_holds_the_vectors_it_was_built_from_and_no_others(
     assert not index.holds(changed) and not index.holds(vectors[:49])
 
 
+def test_an_index_keeps_its_vectors_and_hands_them_back_only_while_they_are_its_own(
+    tmp_path: Path, rng: np.random.Generator
+) -> None:
+    vectors = rng.standard_normal((40, 8)).astype(np.float32)
+    VectorIndex(tmp_path, "listen", 8).build(np.arange(1, 41), vectors, "state")
+    reader = VectorIndex(tmp_path, "listen", 8)
+    assert reader.stored_vectors() is None  # nothing loaded: nothing to vouch for
+    assert reader.load("state") is None
+    kept = reader.stored_vectors()
+    assert kept is not None and kept.dtype == np.float32
+    np.testing.assert_array_equal(kept, vectors)
+    other = vectors.copy()
+    other[3, 2] += 1e-3
+    np.save(reader.vectors_path, other)  # same shape, other numbers
+    assert reader.stored_vectors() is None
+    np.save(reader.vectors_path, vectors[:39])
+    assert reader.stored_vectors() is None
+    reader.vectors_path.write_bytes(b"not numpy")
+    assert reader.stored_vectors() is None
+    reader.vectors_path.unlink()  # as an index built before the file was kept
+    assert reader.stored_vectors() is None
+
+
+def test_a_searcher_serves_the_catalogs_vectors_whether_or_not_its_index_kept_them(
+    kit, tmp_path: Path
+) -> None:
+    config = load_config(env={"XDG_CONFIG_HOME": str(tmp_path)})
+    with Catalog(tmp_path / "c.duckdb") as catalog:
+        ingest([kit[0].path.parents[2] / "One Shots"], catalog, config)
+        built = Searcher(catalog, ListenEmbedder(), tmp_path / "index")
+        built.refresh()
+        _, stored = catalog.vector_matrix(built.key, built.ids)
+        kept = built.index.vectors_path
+        for damage in (None, lambda: np.save(kept, stored[::-1].copy()), kept.unlink):
+            if damage:
+                damage()
+            served = Searcher(catalog, ListenEmbedder(), tmp_path / "index")
+            assert served.refresh() is None  # the index is served, not rebuilt
+            np.testing.assert_array_equal(served.vectors, stored)
+            assert [r.stem_id for r in served.rank("kick", top_k=5)[0]] == [
+                r.stem_id for r in built.rank("kick", top_k=5)[0]
+            ]
+
+
 def test_a_load_beside_a_build_in_the_same_process_never_reads_its_files_half_swapped(
     tmp_path: Path, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
