@@ -180,7 +180,9 @@ class VectorIndex:
                 vectors = read_npy(self.vectors_path)
             except (OSError, ValueError):
                 return None
-        if vectors.shape != (meta.count, self.dim) or _crc(vectors) != meta.vectors:
+        if vectors.dtype != np.float32 or vectors.shape != (meta.count, self.dim):
+            return None
+        if _crc(vectors) != meta.vectors:
             return None
         return vectors
 

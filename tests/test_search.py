@@ -416,6 +416,8 @@ def test_an_index_keeps_its_vectors_and_hands_them_back_only_while_they_are_its_
     assert reader.stored_vectors() is None
     np.save(reader.vectors_path, vectors[:39])
     assert reader.stored_vectors() is None
+    np.save(reader.vectors_path, vectors.astype(np.float64))  # the same numbers, not float32
+    assert reader.stored_vectors() is None
     reader.vectors_path.write_bytes(b"not numpy")
     assert reader.stored_vectors() is None
     reader.vectors_path.unlink()  # as an index built before the file was kept
