@@ -424,10 +424,15 @@ class Catalog:
             for row in self.con.execute(query, [*params, root]).fetchall()
         ]
 
-    def hashes(self) -> dict[str, int]:
-        """Content hash -> stem id (fetched as columns: 70 ms at 100k stems, not 120 as rows)."""
-        columns = self.con.execute("SELECT hash, id FROM stems").fetchnumpy()
-        return dict(zip(columns["hash"].tolist(), columns["id"].tolist(), strict=True))
+    def hashes(self) -> set[str]:
+        """Every catalogued content hash (fetched as a column: 70 ms at 100k stems)."""
+        return set(self.con.execute("SELECT hash FROM stems").fetchnumpy()["hash"].tolist())
+
+    def catalogued(self, digest: str) -> bool:
+        """Whether audio with this content hash is catalogued (0.3 ms: for a few files)."""
+        return (
+            self.con.execute("SELECT 1 FROM stems WHERE hash = ?", [digest]).fetchone() is not None
+        )
 
     def _ids_of(self, hashes: list[str]) -> dict[str, int]:
         """Content hash -> stem id, for those of ``hashes`` that are catalogued."""

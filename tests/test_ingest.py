@@ -417,3 +417,32 @@ def test_workers_that_cannot_start_leave_the_ingest_to_this_process(tmp_path: Pa
     report, err = ingest_beside(NO_WORKERS, root, tmp_path)
     assert report["added"] == 20 and report["failed"] == 0
     assert "worker processes could not start" in err
+
+
+def test_a_few_files_are_checked_against_the_catalog_one_by_one_not_all_of_its_hashes(
+    library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rng: np.random.Generator
+) -> None:
+    """A render landing in a 100k-stem catalog: its hash is looked up, not all 100k fetched
+    (90 ms); audio catalogued before, or twice in the batch, is still linked, not added."""
+    from dirigent import ingest as ingest_module
+    from dirigent.config import load_config
+
+    config = load_config(env={"XDG_CONFIG_HOME": str(tmp_path)})
+    with Catalog(tmp_path / "c.duckdb") as catalog:
+        ingest_module.ingest([library], catalog, config)
+        stems = len(catalog.hashes())
+        analysed: list[str] = []
+        analyse = ingest_module.analyse
+        monkeypatch.setattr(Catalog, "hashes", lambda self: pytest.fail("all hashes fetched"))
+        monkeypatch.setattr(
+            ingest_module, "analyse", lambda y, **kw: analysed.append("x") or analyse(y, **kw)
+        )
+        renders = tmp_path / "renders"
+        new = write(renders / "render.wav", rng.standard_normal(4410) * 0.1, 44100)
+        shutil.copy(new, renders / "render again.wav")
+        shutil.copy(next(library.rglob("*Snare_01*")), renders / "snare copy.wav")
+        report = ingest_module.ingest([renders], catalog, config)
+        assert (report.added, report.linked, report.failed) == (1, 2, 0)
+        assert len(analysed) == 2  # the render, once per copy; the snare copy is not analysed
+        monkeypatch.undo()
+        assert len(catalog.hashes()) == stems + 1
