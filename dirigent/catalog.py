@@ -429,7 +429,8 @@ class Catalog:
         return set(self.con.execute("SELECT hash FROM stems").fetchnumpy()["hash"].tolist())
 
     def catalogued(self, digest: str) -> bool:
-        """Whether audio with this content hash is catalogued (0.3 ms: for a few files)."""
+        """Whether audio with this content hash is catalogued (1.5 ms at 100k stems: for a
+        few files)."""
         return (
             self.con.execute("SELECT 1 FROM stems WHERE hash = ?", [digest]).fetchone() is not None
         )
