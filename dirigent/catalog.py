@@ -164,6 +164,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
+MAX_STEM_ID = 2**31 - 1  # stems.id is an INTEGER
 
 # Columns a new stem row carries, with their SQL types (for bulk inserts).
 STEM_COLUMNS: dict[str, str] = {
@@ -933,6 +934,19 @@ class Catalog:
             JOIN stems s ON s.id = f.stem_id WHERE f.path = ?
             """,
             [path],
+        )
+        row = cursor.fetchone()
+        return dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else None
+
+    def source_of(self, stem_id: int) -> dict[str, Any] | None:
+        """What a render needs of a stem a file still holds: id, path, bpm, is_loop,
+        loudness_lufs; None for no such stem."""
+        cursor = self.con.execute(
+            """
+            SELECT id, path, bpm, is_loop, loudness_lufs FROM stems
+            WHERE id = ? AND id IN (SELECT stem_id FROM files)
+            """,
+            [stem_id],
         )
         row = cursor.fetchone()
         return dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else None

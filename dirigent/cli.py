@@ -1,5 +1,5 @@
 """The ``dirigent`` command line: the catalog (ingest, stems, errors), search, the daemon
-(serve, log, sessions), separation, and the Ableton installer."""
+(serve, log, sessions), mutation, separation, and the Ableton installer."""
 
 from __future__ import annotations
 
@@ -65,6 +65,29 @@ def _category(text: str) -> str:
         return category(text)
     except ParameterError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _knob(text: str) -> tuple[str, float]:
+    """``"pitch=0.625"`` -> ("pitch", 0.625), for argparse; names and ranges are checked with
+    the mutation."""
+    name, _, value = text.partition("=")
+    try:
+        return name.strip().lower(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: use NAME=VALUE, such as drive=0.4") from None
+
+
+def _tempo(text: str) -> float:
+    """A session tempo in BPM, for argparse."""
+    from dirigent.transport import MAX_BPM, MIN_BPM
+
+    try:
+        bpm = float(text)
+    except ValueError:
+        bpm = math.nan
+    if not MIN_BPM <= bpm <= MAX_BPM:
+        raise argparse.ArgumentTypeError(f"{text!r}: use a tempo in {MIN_BPM:g}..{MAX_BPM:g}")
+    return bpm
 
 
 def _open(config: Config, *, read_only: bool, create: bool = True) -> Any:
@@ -353,6 +376,66 @@ def cmd_separate(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _stem_id(catalog: Any, stem: str) -> int:
+    """A stem id, or the id of the stem a catalogued file holds."""
+    if stem.isdigit():
+        return int(stem)
+    found = catalog.stem_at(os.path.abspath(stem))
+    if found is None:
+        raise ParameterError(f"{stem}: neither a stem id nor a catalogued file (dirigent ingest)")
+    return int(found["id"])
+
+
+def cmd_mutate(config: Config, args: argparse.Namespace) -> int:
+    """Render a mutation of a catalogued stem to a 24-bit WAV and catalogue it with its parent,
+    as the daemon does for a knob turned in Live."""
+    from dirigent.mutate import Mutation
+    from dirigent.studio import Request, catalogue, render_request, source_in
+    from dirigent.transport import DEFAULT_BPM
+
+    knobs = dict(args.knobs)
+    if knobs.get("stretch", 0.0) >= 0.5 and args.tempo is None:
+        raise ParameterError("stretch=1 needs --tempo BPM: the tempo the loop is stretched to")
+    if knobs.get("layer", 0.0) > 0 and args.layer is None:
+        raise ParameterError("layer needs --layer STEM: the stem mixed in")
+    out = Path(args.out or config.db.parent / "renders").absolute()
+    with _open(config, read_only=False) as catalog:
+        source = source_in(catalog, _stem_id(catalog, args.stem))
+        layer = source_in(catalog, _stem_id(catalog, args.layer)) if args.layer else None
+        mutation = Mutation.of(
+            source.stem_id,
+            knobs,
+            seed=args.seed,
+            tempo=args.tempo or source.bpm or DEFAULT_BPM,
+            layer_stem=layer.stem_id if layer else None,
+        )
+        done = render_request(Request(mutation, source, layer, "cli", "cli"), out)
+        stem = catalogue(catalog, done, config, args.session)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "path": str(done.path),
+                    "stem_id": int(stem["id"]),
+                    "parent_id": source.stem_id,
+                    "params": dict(mutation.params),
+                    "seed": mutation.seed,
+                    "bpm": done.bpm,
+                    "bars": done.bars,
+                    "key": stem["key"],
+                    "seconds": round(done.seconds, 3),
+                }
+            )
+        )
+        return 0
+    tempo = f", {done.bpm:g} BPM, {done.bars:g} bars" if done.bars else ""
+    print(
+        f"stem {stem['id']} <- stem {source.stem_id} {mutation.describe()}{tempo}: "
+        f"{_display_path(str(done.path))} ({done.seconds:.2f} s)"
+    )
+    return 0
+
+
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     """Run the daemon until SIGINT or SIGTERM."""
     import signal
@@ -558,6 +641,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("tracks", nargs="+", metavar="TRACK")
     p.add_argument("--out", help="folder for the stems (default: separated/ beside the catalog)")
     p.add_argument("--model", default="htdemucs", help="checkpoint <models>/demucs/NAME.th")
+    p = add("mutate", cmd_mutate, "render a mutation of a stem (pitch, stretch, drive, ...)")
+    p.add_argument("stem", metavar="STEM", help="a stem id, or a catalogued file")
+    p.add_argument(
+        "knobs",
+        nargs="*",
+        type=_knob,
+        metavar="NAME=VALUE",
+        help="knobs in 0..1 (README, Mutations), e.g. pitch=0.625 (+3 semitones) drive=0.4",
+    )
+    p.add_argument("--seed", type=int, default=1, help="for slice, stutter and gate (default 1)")
+    p.add_argument("--tempo", type=_tempo, help="session tempo in BPM (stretch needs it)")
+    p.add_argument("--layer", metavar="STEM", help="the stem the layer knob mixes in")
+    p.add_argument("--out", help="folder for the render (default: renders/ beside the catalog)")
+    p.add_argument("--session", default="cli", help="session the render is recorded in")
+    p.add_argument("--json", action="store_true", help="one JSON object")
     p = add("serve", cmd_serve, "run the daemon: warm index, OSC on UDP (stop with Ctrl-C)")
     p.add_argument("--listen", metavar="HOST", help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="UDP port (default 9000)")

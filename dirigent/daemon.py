@@ -21,7 +21,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from dirigent.catalog import Catalog
+from dirigent.catalog import MAX_STEM_ID, Catalog
 from dirigent.config import Config
 from dirigent.embed import lexicon, load_backend
 from dirigent.embed.base import Embedder
@@ -29,12 +29,12 @@ from dirigent.embed.listen import ListenEmbedder
 from dirigent.errors import DirigentError, ParameterError
 from dirigent.event_log import EventLog, Query
 from dirigent.mutate import PARAMS, Mutation
-from dirigent.mutate.chain import check
+from dirigent.mutate.chain import check, whole_number
 from dirigent.mutate.transforms import resample
 from dirigent.paths import inside
 from dirigent.playback import Sink
 from dirigent.search import MIN_SIMILARITY, Constraints, Result, Searcher
-from dirigent.studio import Rendered, Request, Source, Studio
+from dirigent.studio import Rendered, Request, Source, Studio, catalogue
 from dirigent.transport import JUMP_BEATS, TransportClock
 
 log = logging.getLogger(__name__)
@@ -456,9 +456,13 @@ class Daemon:
         those knobs first, as a controller would (a variant's stay its own). ``seed`` and
         ``layer_stem`` may be given as parameters too. The render is announced when ready."""
         params = dict(params)
-        seed = int(params.pop("seed", next(self._seeds)))
+        seed = params.pop("seed", next(self._seeds))
         layer_id = params.pop("layer_stem", None)
-        layer = self._source(int(layer_id)) if layer_id is not None else None
+        layer = (
+            self._source(whole_number("layer_stem", layer_id, high=MAX_STEM_ID))
+            if layer_id is not None
+            else None
+        )
         mutation = Mutation.of(
             stem_id,
             {**self.knobs, **params},
@@ -469,7 +473,7 @@ class Daemon:
         source = self._source(stem_id)
         if not variant:
             self.knobs.update({name: float(value) for name, value in params.items()})
-            self.current = (stem_id, seed, client, layer.stem_id if layer else None)
+            self.current = (stem_id, mutation.seed, client, layer.stem_id if layer else None)
         self.studio.request(
             Request(mutation, source, layer, client, target or f"{client}/{stem_id}")
         )
@@ -537,7 +541,7 @@ class Daemon:
         ready = []
         for done in landed:
             try:
-                ready.append((done, self._catalogue(catalog, done)))
+                ready.append((done, catalogue(catalog, done, self.config, self.session)))
             except ParameterError as e:
                 self._render_failed(done.request, str(e))
             except Exception as e:  # one render must not cost the others
@@ -565,31 +569,6 @@ class Daemon:
                 )
             )
         self._index_later()
-
-    def _catalogue(self, catalog: Catalog, done: Rendered) -> dict[str, Any]:
-        """Record the mutation that made a render (ingested alone unless it already is); its
-        catalog row."""
-        from dirigent.ingest import ingest
-
-        stem = catalog.stem_at(str(done.path))
-        if stem is None:
-            ingest([done.path], catalog, self.config)
-            stem = catalog.stem_at(str(done.path))
-        if stem is None:
-            raise ParameterError(
-                f"the render {done.path} could not be catalogued (gone or unreadable)"
-            )
-        m = done.request.mutation
-        catalog.add_mutation(
-            stem["id"],
-            m.stem_id,
-            json.dumps(dict(m.params)),
-            m.seed,
-            m.tempo,
-            m.layer_stem,
-            self.session,
-        )
-        return stem
 
     def _post(self, reply: tuple[str, str, tuple[Any, ...], bool]) -> None:
         """Put a late reply (client, address, arguments, also to listeners) in the outbox and

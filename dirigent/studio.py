@@ -4,6 +4,7 @@ knob moves never queues up; each finished render is handed to a callback."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -12,14 +13,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import soundfile as sf
 
 from dirigent.audio_io import decode
-from dirigent.errors import DirigentError
+from dirigent.errors import DirigentError, ParameterError
 from dirigent.mutate import Mutation, render
 from dirigent.mutate.transforms import resample
+
+if TYPE_CHECKING:
+    from dirigent.catalog import Catalog
+    from dirigent.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +66,16 @@ class Rendered:
     bpm: float | None
     bars: float
     seconds: float  # time the render took
+
+
+def source_in(catalog: Catalog, stem_id: int) -> Source:
+    """A catalogued stem as a render's source; a clear error where the catalog has none."""
+    row = catalog.source_of(stem_id)
+    if row is None:
+        raise ParameterError(f"no stem with id {stem_id}")
+    return Source(
+        stem_id, Path(row["path"]), row["bpm"], bool(row["is_loop"]), row["loudness_lufs"]
+    )
 
 
 def file_name(source: Path, mutation: Mutation) -> str:
@@ -107,6 +123,24 @@ def render_request(request: Request, folder: Path) -> Rendered:
     return Rendered(
         request, path, sr, out.shape[-1], bpm, round(bars, 3), time.perf_counter() - started
     )
+
+
+def catalogue(catalog: Catalog, done: Rendered, config: Config, session: str) -> dict[str, Any]:
+    """Record the mutation that made a render (ingested alone unless it already is) with its
+    parent; the render's catalog row (id, bpm, key, duration, is_loop)."""
+    from dirigent.ingest import ingest
+
+    stem = catalog.stem_at(str(done.path))
+    if stem is None:
+        ingest([done.path], catalog, config)
+        stem = catalog.stem_at(str(done.path))
+    if stem is None:
+        raise ParameterError(f"the render {done.path} could not be catalogued (gone or unreadable)")
+    m = done.request.mutation
+    catalog.add_mutation(
+        stem["id"], m.stem_id, json.dumps(dict(m.params)), m.seed, m.tempo, m.layer_stem, session
+    )
+    return stem
 
 
 class Studio:

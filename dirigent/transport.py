@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from dirigent.errors import ParameterError
 
 MIN_BPM, MAX_BPM = 20.0, 999.0
+DEFAULT_BPM = 120.0  # Live's tempo for a new set
 SMOOTHING = 0.25  # share of a beat report's error corrected at once (jitter is averaged out)
 JUMP_BEATS = 0.25  # a report further off than a 16th note is a locate (the playhead moved)
 
@@ -21,7 +22,7 @@ class TransportClock:
     :data:`SMOOTHING` of the error, or re-anchors it when the error exceeds :data:`JUMP_BEATS`.
     """
 
-    tempo: float = 120.0
+    tempo: float = DEFAULT_BPM
     numerator: int = 4
     denominator: int = 4
     playing: bool = False

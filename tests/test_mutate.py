@@ -12,7 +12,7 @@ from dirigent.analysis.loudness import integrated_loudness
 from dirigent.errors import ParameterError
 from dirigent.mutate import PARAMS, Mutation, render
 from dirigent.mutate import transforms as tf
-from dirigent.mutate.chain import bar_length, true_peak
+from dirigent.mutate.chain import MAX_SEED, bar_length, true_peak
 
 BPM = 128.0
 
@@ -176,6 +176,17 @@ def test_transforms_do_what_they_say(rng: np.random.Generator) -> None:
 def test_bad_parameters_are_refused_by_name(params: dict[str, float], message: str) -> None:
     with pytest.raises(ParameterError, match=message):
         Mutation.of(1, params, seed=0, tempo=BPM)
+
+
+@pytest.mark.parametrize("seed", [-1, 2.5, float("nan"), float("inf"), True, "3", MAX_SEED + 1])
+def test_a_seed_that_is_no_whole_number_in_range_is_refused(seed: object) -> None:
+    with pytest.raises(ParameterError, match=f"seed={seed!r} must be a whole number"):
+        Mutation.of(1, {}, seed=seed, tempo=BPM)  # type: ignore[arg-type]
+
+
+def test_a_seed_sent_as_a_float_is_the_whole_number() -> None:
+    assert Mutation.of(1, {}, seed=3.0, tempo=BPM).seed == 3  # OSC sends numbers as floats
+    assert Mutation.of(1, {}, seed=MAX_SEED, tempo=BPM).seed == MAX_SEED
 
 
 def test_describe_names_what_changed() -> None:

@@ -3,6 +3,7 @@ announced with /dirigent/stem/ready; knob floods coalesce; variations and sugges
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -213,6 +214,9 @@ def test_suggestions_complete_a_kick(server: OscServer, daemon: Any) -> None:
         ((1, "drive", 2.0), "drive=2.0"),
         ((1, "drive"), "expects (i:stem_id [s:param f:value]...)"),
         ((1, 0.5, "drive"), "param must be a string"),
+        ((1, "seed", -1.0), "seed=-1.0 must be a whole number"),
+        ((1, "seed", 2.5), "seed=2.5 must be a whole number"),
+        ((1, "layer_stem", 2.5), "layer_stem=2.5 must be a whole number"),
     ],
 )
 def test_bad_mutations_are_refused(server: OscServer, args: tuple[Any, ...], reason: str) -> None:
@@ -221,8 +225,6 @@ def test_bad_mutations_are_refused(server: OscServer, args: tuple[Any, ...], rea
 
 
 def test_a_stored_mutation_re_renders_the_same_samples(server: OscServer, daemon: Any) -> None:
-    import json
-
     from dirigent.mutate import Mutation
     from dirigent.studio import Request, render_request
 
@@ -253,3 +255,63 @@ def test_a_knob_turn_keeps_what_the_mutation_set(server: OscServer, daemon: Any)
     assert daemon.knobs == pytest.approx(
         {"drive": 0.4, "filter": 0.3, "gate": 0.5}
     )  # float32 on the wire; variants leave the knobs be
+
+
+def test_the_command_line_renders_a_mutation_and_catalogues_it_with_its_parent(
+    cli: Any, kit: Any, tmp_path: Path
+) -> None:
+    loop = next(f.path for f in kit if "Bassline_01" in f.path.name)  # 124 BPM
+    assert cli("ingest", "-q", str(loop))[0] == 0
+    asked = ("stretch=1", "drive=0.4", "--tempo", "130", "--seed", "5", "--json")
+    rc, out, err = cli("mutate", str(loop), *asked)
+    assert rc == 0, err
+    made = json.loads(out)
+    rendered = Path(made["path"])
+    assert rendered.parent == tmp_path / "renders"
+    assert rendered.name.endswith("__drive40_130bpm_s5.wav")
+    assert sf.info(rendered).subtype == "PCM_24"
+    assert made["bpm"] == 130.0 and made["bars"] == round(made["bars"]) > 0
+    with Catalog(tmp_path / "stems.duckdb", read_only=True) as catalog:
+        parent = catalog.stem_at(str(loop))
+        row = catalog.mutation_of(made["stem_id"])
+    assert parent is not None and made["parent_id"] == parent["id"] != made["stem_id"]
+    assert row is not None and row["parent_id"] == parent["id"] and row["session"] == "cli"
+    assert (row["seed"], row["tempo"]) == (5, 130.0)
+    assert json.loads(row["params"]) == {"drive": 0.4, "stretch": 1.0}
+    # by stem id, the same mutation renders the same samples into the same stem
+    first = rendered.read_bytes()
+    rc, out, err = cli("mutate", str(parent["id"]), *asked)
+    assert rc == 0 and json.loads(out)["stem_id"] == made["stem_id"]
+    assert rendered.read_bytes() == first
+    # a render is a stem like any other: it mutates in turn
+    rc, out, err = cli("mutate", str(made["stem_id"]), "reverse=1")
+    assert rc == 0 and out.startswith(
+        f"stem {made['stem_id'] + 1} <- stem {made['stem_id']} rev_s1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (("999", "drive=0.4"), "no stem with id 999"),
+        (("nowhere.wav", "drive=0.4"), "nowhere.wav: neither a stem id nor a catalogued file"),
+        (("LOOP", "wobble=0.3"), "unknown parameter 'wobble'"),
+        (("LOOP", "drive=1.5"), "drive=1.5 must be in 0..1"),
+        (("LOOP", "drive"), "'drive': use NAME=VALUE"),
+        (("LOOP", "stretch=1"), "stretch=1 needs --tempo BPM"),
+        (("LOOP", "layer=0.5"), "layer needs --layer STEM"),
+        (("LOOP", "layer=0.5", "--layer", "999"), "no stem with id 999"),
+        (("LOOP", "slice=0.5", "--seed", "-1"), "seed=-1 must be a whole number"),
+        (("LOOP", "--tempo", "5"), "use a tempo in 20..999"),
+    ],
+)
+def test_the_command_line_refuses_a_bad_mutation_and_writes_nothing(
+    cli: Any, kit: Any, tmp_path: Path, args: tuple[str, ...], reason: str
+) -> None:
+    loop = next(f.path for f in kit if "Bassline_01" in f.path.name)
+    assert cli("ingest", "-q", str(loop))[0] == 0
+    rc, out, err = cli("mutate", *(str(loop) if a == "LOOP" else a for a in args))
+    assert rc == 2 and reason in err and not out
+    assert not (tmp_path / "renders").exists()
+    with Catalog(tmp_path / "stems.duckdb", read_only=True) as catalog:
+        assert catalog.counts()["stems"] == 1

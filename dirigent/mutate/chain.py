@@ -29,6 +29,9 @@ TP_CHUNK = 16384  # true peak: samples upsampled per matrix product (bounded mem
 TP_RANGE_DB = 3.0  # only samples this close to the sample peak can hide a true-peak over
 
 
+MAX_SEED = 2**63 - 1  # the catalog keeps a render's seed as a BIGINT
+
+
 @dataclass(frozen=True)
 class Param:
     """One knob: its neutral value and what it does across 0..1."""
@@ -73,8 +76,11 @@ class Mutation:
         tempo: float,
         layer_stem: int | None = None,
     ) -> Mutation:
-        """A checked mutation: known names, finite values in 0..1."""
-        return cls(stem_id, check(params), seed, tempo, layer_stem)
+        """A checked mutation: known names, finite values in 0..1, a whole seed in
+        0..:data:`MAX_SEED` (OSC sends it as a float)."""
+        return cls(
+            stem_id, check(params), whole_number("seed", seed, high=MAX_SEED), tempo, layer_stem
+        )
 
     def value(self, name: str) -> float:
         """A parameter's value (neutral when not set)."""
@@ -108,6 +114,20 @@ def check(params: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
         if value != PARAMS[name].neutral:
             out.append((name, round(value, 4)))
     return tuple(sorted(out))
+
+
+def whole_number(name: str, value: object, *, high: int) -> int:
+    """``value`` as a whole number in 0..``high`` (OSC sends numbers as floats); a clear error
+    that names ``name`` otherwise."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value != int(value)
+        or not 0 <= value <= high
+    ):
+        raise ParameterError(f"{name}={value!r} must be a whole number in 0..{high}")
+    return int(value)
 
 
 def semitones(value: float) -> int:
