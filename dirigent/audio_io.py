@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import struct
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,10 +119,13 @@ def _fallback_decode(data: bytes, path: Path) -> tuple[np.ndarray, int]:
         import librosa
     except ImportError as e:
         raise AudioError("format not recognised by libsndfile (install librosa for more)") from e
-    try:
-        y, sr = librosa.load(path, sr=None, mono=False)
-    except Exception as e:  # audioread raises many unrelated types
-        raise AudioError(f"cannot decode: {e}") from e
+    with warnings.catch_warnings():  # that it falls back to audioread, which is deprecated
+        warnings.simplefilter("ignore")
+        try:
+            y, sr = librosa.load(path, sr=None, mono=False)
+        except Exception as e:  # audioread raises many unrelated types, some with no message
+            why = f": {e}" if str(e) else ""
+            raise AudioError(f"not audio that libsndfile or audioread can decode{why}") from e
     return np.atleast_2d(y).astype(np.float32), int(sr)
 
 

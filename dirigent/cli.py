@@ -67,6 +67,17 @@ def _category(text: str) -> str:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _count(text: str) -> int:
+    """A count of at least 1, for argparse."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: use a whole number of at least 1")
+    return n
+
+
 def _knob(text: str) -> tuple[str, float]:
     """``"pitch=0.625"`` -> ("pitch", 0.625), for argparse; names and ranges are checked with
     the mutation."""
@@ -666,7 +677,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=float, help="messages per second per client (0: no limit)")
     p.add_argument("--midi", metavar="PORT", help="MIDI controller input ('virtual': a new port)")
     p = add("log", cmd_log, "the latest logged queries")
-    p.add_argument("--last", type=int, default=20)
+    p.add_argument("--last", type=_count, default=20, help="how many (default 20)")
     p.add_argument("--json", action="store_true")
     p = add("sessions", cmd_sessions, "daemon sessions; --replay ID prints one in order")
     p.add_argument("--replay", metavar="SESSION")

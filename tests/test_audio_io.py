@@ -90,6 +90,16 @@ def test_every_bad_file_is_a_clear_error(tmp_path: Path, rng: np.random.Generato
                 probe(path)
 
 
+def test_a_file_no_decoder_reads_is_a_clear_error_without_warnings(
+    tmp_path: Path, recwarn: pytest.WarningsRecorder
+) -> None:
+    path = tmp_path / "notes.mp3"  # libsndfile fails, then librosa's audioread fallback
+    path.write_text("these are my notes, not audio\n" * 20)
+    with pytest.raises(AudioError, match="^not audio that libsndfile or audioread can decode"):
+        decode(path.read_bytes(), path)
+    assert not recwarn.list, [str(w.message) for w in recwarn.list]
+
+
 def test_blocks_stream_a_file(tmp_path: Path, rng: np.random.Generator) -> None:
     y = rng.standard_normal((2, 44100 * 3)).astype(np.float32) * 0.1
     path = write(tmp_path / "long.wav", y, 44100, "FLOAT")

@@ -96,6 +96,9 @@ def test_serve_answers_and_flushes_its_log_on_sigterm(served_config: Any, cli: A
         assert "stopped" in out
     rc, out, _ = cli("--db", str(served_config.db), "log", "--last", "5")
     assert rc == 0 and all(p in out for p in prompts)
+    for bad in ("0", "-5", "five"):
+        rc, out, err = cli("--db", str(served_config.db), "log", "--last", bad)
+        assert rc == 2 and "use a whole number of at least 1" in err and not out
     rc, out, _ = cli("--db", str(served_config.db), "sessions")
     session = out.split()[0]
     assert rc == 0 and "3 queries" in out and "1 feedback" in out and "running" not in out
