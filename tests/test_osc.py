@@ -505,6 +505,11 @@ def test_rate_limit_drops_and_counts(daemon: Any) -> None:
     assert 20 <= answered < 30 and s.stats.rate_limited == 100 - answered
 
 
+def test_an_address_to_listen_on_that_does_not_resolve_is_named(daemon: Any) -> None:
+    with pytest.raises(ConfigError, match="^cannot listen on 999.1.1.1: "):
+        OscServer(daemon, host="999.1.1.1", port=0)
+
+
 def test_open_listening_needs_an_allowlist(daemon: Any) -> None:
     with pytest.raises(ConfigError, match="allowlist"):
         OscServer(daemon, host="0.0.0.0", port=0)

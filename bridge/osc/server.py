@@ -233,7 +233,10 @@ class OscServer:
         allow: Sequence[str] = (),
         rate: float = 1000.0,
     ) -> None:
-        loopback = ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
+        try:
+            loopback = ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
+        except OSError as e:  # a typo, or a host name this machine cannot resolve
+            raise ConfigError(f"cannot listen on {host}: {e.strerror or e}") from e
         if not loopback and not allow:
             raise ConfigError(
                 f"listening on {host} needs an allowlist of client addresses "
