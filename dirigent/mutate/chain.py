@@ -5,6 +5,7 @@ same mutation of the same audio at the same tempo renders the same samples."""
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -121,7 +122,7 @@ def whole_number(name: str, value: object, *, high: int) -> int:
     that names ``name`` otherwise."""
     if (
         isinstance(value, bool)
-        or not isinstance(value, int | float)
+        or not isinstance(value, numbers.Real)  # numpy's too
         or not math.isfinite(value)
         or value != int(value)
         or not 0 <= value <= high
