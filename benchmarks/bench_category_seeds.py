@@ -1,12 +1,12 @@
 """How much the relevance figures move with the category model's training seed.
 
 Trains the shipped recipe (scripts/train_category_model.py, never on lmms-common) once per
-seed (seed s: the forests of material draws 4s to 4s+3) and measures each model as `make bench`
+seed (seed s: the forests of material draws 8s to 8s+7) and measures each model as `make bench`
 measures the shipped one: P@10 per prompt and drum one-shot accuracy by ear on lmms-common
 under anonymised names. The shipped model is seed 0's; this says whether a figure is the
 recipe's or the seed's.
 
-    make bench-seeds          # SEEDS=4 by default; about three minutes per seed on 2 cores
+    make bench-seeds          # SEEDS=4 by default; about ten minutes per seed on 2 cores
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ Material (never Debian's lmms-common, which is the evaluation corpus):
   labelled by their sample names;
 - synthesised sounds: randomised variants of every demo-kit instrument and loop, hardcore
   and long techno kicks, rave and reese basses, drum-machine claps.
-Some one-shots are also learnt cut short before their tail ends, as sample packs hold them.
+Some one-shots are also learnt cut short before their tail ends, as sample packs hold them,
+and every recorded hit also transposed a few semitones, as a sampler plays it.
 The model is two forests: a classifier over all classes, which decides a sound's category, and
 detectors, one forest per class telling it from all the others, which rank sounds by category.
 The synthesised sounds and the cuts are random draws: each forest is the average of its trees
@@ -44,12 +45,13 @@ from dirigent.analysis.descriptors import DESCRIPTOR_VERSION
 from dirigent.audio_io import decode
 from dirigent.embed.classifier import DEFAULT_MODEL, CategoryModel, Forest
 from dirigent.errors import AudioError
+from dirigent.mutate.transforms import pitch
 from dirigent.path_tags import CategoryTable
 
 ROOT = Path(__file__).resolve().parents[1]
-TREES = 200  # of the classifier, per draw
-DETECTOR_TREES = 100  # of each class's detector, per draw
-DRAWS = 4  # independent draws of the synthesised and cut-short material, trees from each
+TREES = 100  # of the classifier, per draw
+DETECTOR_TREES = 50  # of each class's detector, per draw
+DRAWS = 8  # independent draws of the synthesised, cut-short and transposed material
 MIN_SAMPLES_LEAF = 2
 LAYERS_PER_INSTRUMENT = 3
 SYNTH_PER_CLASS = 50
@@ -58,6 +60,10 @@ TECHNO_PER_KIND = 40  # hard kicks and rave basses: techno's own, missing from t
 OTHER_PER_ROUND = 4  # "other" examples per synthesis round: their kinds are many
 CUT_CATEGORIES = ("kick", "snare", "tom", "clap", "perc", "bass")
 CUT_SHARE = 0.4  # of the one-shots of these categories also learnt cut short
+# recorded hits of these categories are also learnt a few semitones up or down (one of these
+# steps), as a sampler plays them: a kit is recorded at one tuning, packs hold hits at many
+TRANSPOSED_CATEGORIES = ("kick", "snare", "tom", "clap", "perc", "hihat", "cymbal")
+TRANSPOSE_STEPS = (-4, -3, -2, 2, 3, 4)
 TABLE_LENGTHS = (256, 337, 512, 600, 1024, 2048, 2205, 4096, 9600, 19200)  # single-cycle tables
 
 # Sonic Pi sample-name prefixes -> category (longest prefix wins).
@@ -207,6 +213,12 @@ def cut_short(y: np.ndarray, *, sr: int, rng: np.random.Generator) -> np.ndarray
     if fade:
         out[..., -fade:] *= np.linspace(1, 0, fade)
     return out
+
+
+def transposed(y: np.ndarray, *, sr: int, rng: np.random.Generator) -> np.ndarray:
+    """A hit played a few semitones up or down (:data:`TRANSPOSE_STEPS`) as a sampler plays
+    it: shorter when higher (:func:`dirigent.mutate.transforms.pitch`)."""
+    return pitch(np.atleast_2d(y), sr=sr, semitones=float(rng.choice(TRANSPOSE_STEPS)))
 
 
 def synthesised(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, str, int]]:
@@ -574,15 +586,18 @@ def soundfont_drums(cache: Path) -> Iterator[tuple[np.ndarray, str, int, str]]:
 
 def dataset(cache: Path, seed: int) -> tuple[np.ndarray, list[str], list[str]]:
     """Descriptors, labels and source groups of all training material; some one-shots also
-    cut short (:func:`cut_short`)."""
+    cut short (:func:`cut_short`), recorded hits also transposed (:func:`transposed`)."""
     rows, labels, groups = [], [], []
     rng = np.random.default_rng(seed)
+    transposing = np.random.default_rng([seed, 1])  # its own stream: the other draws stay
     synth = ((y, c, sr, f"synth:{i % 5}") for i, (y, c, sr) in enumerate(synthesised(rng)))
     sources = itertools.chain(recorded(cache), soundfont(cache, rng), synth, soundfont_drums(cache))
     for y, category, sr, group in sources:
         versions = [y]
         if category in CUT_CATEGORIES and rng.random() < CUT_SHARE:
             versions.append(cut_short(y, sr=sr, rng=rng))
+        if category in TRANSPOSED_CATEGORIES and not group.startswith("synth:"):
+            versions.append(transposed(y, sr=sr, rng=transposing))
         for version in versions:
             rows.append(analyse(version, sr=sr).descriptors)
             labels.append(category)

@@ -162,6 +162,53 @@ def stump(feature: int, threshold: float, low: list[float], high: list[float], d
     )
 
 
+def test_a_transposed_hit_moves_in_pitch_and_length_as_a_sampler_plays_it(train) -> None:  # type: ignore[no-untyped-def]
+    sr = 44100
+    t = np.arange(int(0.5 * sr)) / sr
+    tone = (np.sin(2 * np.pi * 440 * t) * np.exp(-t / 0.2)).astype(np.float32)
+    rng = np.random.default_rng(3)
+    seen = set()
+    for _ in range(12):
+        out = train.transposed(tone, sr=sr, rng=rng)
+        steps = -12 * np.log2(out.shape[-1] / tone.size)  # higher is shorter
+        assert out.shape[0] == 1 and round(steps) in train.TRANSPOSE_STEPS
+        assert abs(steps - round(steps)) < 0.01
+        spectrum = np.abs(np.fft.rfft(out[0], n=1 << 17))
+        heard = np.argmax(spectrum) * sr / (1 << 17)
+        assert heard == pytest.approx(440 * 2 ** (round(steps) / 12), rel=0.005)
+        seen.add(round(steps))
+    assert len(seen) > 2  # the steps are drawn, not one
+
+
+def test_recorded_hits_are_also_learnt_transposed_but_synthesised_ones_are_not(
+    train, monkeypatch: pytest.MonkeyPatch, rng: np.random.Generator
+) -> None:  # type: ignore[no-untyped-def]
+    snare, bass, kick = (np.atleast_2d(hit(rng)).astype(np.float32) for _ in range(3))
+    monkeypatch.setattr(train, "CUT_SHARE", 0.0)
+    monkeypatch.setattr(
+        train,
+        "recorded",
+        lambda cache: iter([(snare, "snare", 44100, "kit"), (bass, "bass", 44100, "pi")]),
+    )
+    monkeypatch.setattr(train, "soundfont", lambda cache, rng: iter([]))
+    monkeypatch.setattr(train, "synthesised", lambda rng: iter([(kick, "kick", 44100)]))
+    monkeypatch.setattr(train, "soundfont_drums", lambda cache: iter([]))
+    x, labels, groups = train.dataset(Path("unused"), seed=0)
+    assert list(zip(labels, groups, strict=True)) == [
+        ("snare", "kit"),
+        ("snare", "kit"),  # the recorded hit, transposed
+        ("bass", "pi"),
+        ("kick", "synth:0"),
+    ]
+    from dirigent.analysis.descriptors import NAMES
+
+    duration = NAMES.index("log_duration")
+    steps = -12 * (x[1, duration] - x[0, duration]) / np.log10(2)
+    assert round(float(steps)) in train.TRANSPOSE_STEPS
+    again, _, _ = train.dataset(Path("unused"), seed=0)
+    np.testing.assert_array_equal(again, x)
+
+
 X_STUMPS = np.array([[-1.0, 0.0], [1.0, 0.0], [-1.0, 9.0], [1.0, 9.0]], dtype=np.float32)
 
 
