@@ -16,8 +16,9 @@ Some one-shots are also learnt cut short before their tail ends, as sample packs
 and every recorded hit also transposed a few semitones, as a sampler plays it.
 The model is two forests: a classifier over all classes, which decides a sound's category, and
 detectors, one forest per class telling it from all the others, which rank sounds by category.
-The synthesised sounds and the cuts are random draws: each forest is the average of its trees
-from every draw (DRAWS of them), so that the model's figures are the recipe's, not one draw's.
+The synthesised sounds, the cuts and the transpositions are random draws: each forest is the
+average of its trees from every draw (DRAWS of them), so that one draw's luck weighs less (a
+model still moves with its seed: `make bench-seeds`).
 
     pip install scikit-learn   # training time only; inference is plain numpy
     python scripts/train_category_model.py [--cache .cache/debian] [--out models/...]
