@@ -210,7 +210,7 @@ class Daemon:
         if catalog.library_state(old.key) == old.state:
             return
         # the listen backend's calibration belongs to the library it was taken on: a new backend
-        # for the new library, with the same category model (28 MB, not read again)
+        # for the new library, with the same category model (34 MB, not read again)
         backend = (
             ListenEmbedder(old.backend.model)
             if isinstance(old.backend, ListenEmbedder)
