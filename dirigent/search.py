@@ -316,6 +316,7 @@ class Searcher:
         self.row_of_path = dict(zip(self.paths.tolist(), range(self.ids.size), strict=True))
         self._subsets: OrderedDict[tuple[Constraints, bool], Subset] = OrderedDict()
         self._subsets_lock = threading.Lock()  # the listen thread ranks too
+        self._within_kept: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
 
     def complements(
         self, row: int, *, taste: np.ndarray | None, top_k: int
@@ -574,11 +575,16 @@ class Searcher:
         # wants: its best are the least like what it refuses, whatever their score
         terms = understand(words)[0] if words and not like else ()
         floor = -np.inf if terms and all(t.weight < 0 for t in terms) else min_similarity
+        within = getattr(self.backend, "within", None)
+        lean = within(words) if within is not None and query is not None and words else None
+        wide = discover or lean is not None  # more candidates, for what moves them after
         hits = [
             (stem_id, score)
-            for stem_id, score in self._candidates(query, passing, top_k + len(left_out), discover)
+            for stem_id, score in self._candidates(query, passing, top_k + len(left_out), wide)
             if stem_id not in left_out and (query is None or score >= floor)
         ]
+        if lean is not None:
+            hits = self._leaned(hits, *lean)
         if discover:
             hits = _discovering(hits, top_k, self.returned)
         results = []
@@ -632,12 +638,43 @@ class Searcher:
                 self._subsets.popitem(last=False)
         return kept
 
+    def _leaned(
+        self, hits: list[tuple[int, float]], category: str, concepts: dict[int, float]
+    ) -> list[tuple[int, float]]:
+        """``hits`` with the sounds heard as ``category`` also ranked among themselves by the
+        named concepts (``ListenEmbedder.within``), best first."""
+        rows = np.array([self.row_of[stem_id] for stem_id, _ in hits], dtype=np.int64)
+        boost = np.zeros(rows.size)
+        for dimension, sign in concepts.items():
+            members, lift = self._within(category, dimension)
+            if members.size:
+                at = np.minimum(np.searchsorted(members, rows), members.size - 1)
+                boost += np.where(members[at] == rows, sign * lift[at], 0.0)
+        scored = [(i, score + float(b)) for (i, score), b in zip(hits, boost, strict=True)]
+        return sorted(scored, key=lambda h: -h[1])
+
+    def _within(self, category: str, dimension: int) -> tuple[np.ndarray, np.ndarray]:
+        """The rows heard as ``category`` (ascending) and what naming the concept at
+        ``dimension`` beside it adds to each (``ListenEmbedder.lean_within``), kept per
+        searcher: a prompt repeats."""
+        key = (category, dimension)
+        with self._subsets_lock:
+            kept = self._within_kept.get(key)
+        if kept is None:
+            kept = self.backend.lean_within(  # type: ignore[attr-defined]
+                self.vectors, self.category_column, category, dimension
+            )
+            with self._subsets_lock:
+                self._within_kept[key] = kept
+        return kept
+
     def _candidates(
-        self, query: np.ndarray | None, passing: Subset | None, k: int, discover: bool
+        self, query: np.ndarray | None, passing: Subset | None, k: int, wide: bool
     ) -> list[tuple[int, float]]:
         """(stem id, cosine) best first: the index when nothing is filtered out, else an exact
-        scan of the stems that pass the filters."""
-        want = k * CANDIDATES_PER_RESULT if discover else k
+        scan of the stems that pass the filters; ``wide``: :data:`CANDIDATES_PER_RESULT` times
+        as many, for a step that moves them after."""
+        want = k * CANDIDATES_PER_RESULT if wide else k
         index, unindexed = self.served
         if query is not None and passing is None and index.meta is not None:
             found, scores = index.query(query, want)
