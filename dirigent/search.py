@@ -316,7 +316,8 @@ class Searcher:
         self.row_of_path = dict(zip(self.paths.tolist(), range(self.ids.size), strict=True))
         self._subsets: OrderedDict[tuple[Constraints, bool], Subset] = OrderedDict()
         self._subsets_lock = threading.Lock()  # the listen thread ranks too
-        self._within_kept: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._members_kept: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._lifts_kept: dict[tuple[str, int], np.ndarray] = {}
 
     def complements(
         self, row: int, *, taste: np.ndarray | None, top_k: int
@@ -577,14 +578,17 @@ class Searcher:
         floor = -np.inf if terms and all(t.weight < 0 for t in terms) else min_similarity
         within = getattr(self.backend, "within", None)
         lean = within(words) if within is not None and query is not None and words else None
-        wide = discover or lean is not None  # more candidates, for what moves them after
+        want = top_k + len(left_out)
+        # a filtered scan is exact and costs the same for more candidates, which the lean moves
+        wide = discover or (lean is not None and passing is not None)
+        found = self._candidates(query, passing, want, wide)
+        if lean is not None and query is not None:
+            found = self._leaned(found, query, want if passing is None else 0, *lean)
         hits = [
             (stem_id, score)
-            for stem_id, score in self._candidates(query, passing, top_k + len(left_out), wide)
+            for stem_id, score in found
             if stem_id not in left_out and (query is None or score >= floor)
         ]
-        if lean is not None:
-            hits = self._leaned(hits, *lean)
         if discover:
             hits = _discovering(hits, top_k, self.returned)
         results = []
@@ -639,41 +643,64 @@ class Searcher:
         return kept
 
     def _leaned(
-        self, hits: list[tuple[int, float]], category: str, concepts: dict[int, float]
+        self,
+        hits: list[tuple[int, float]],
+        query: np.ndarray,
+        k: int,
+        category: str,
+        concepts: dict[int, float],
     ) -> list[tuple[int, float]]:
         """``hits`` with the sounds heard as ``category`` also ranked among themselves by the
-        named concepts (``ListenEmbedder.within``), best first."""
-        rows = np.array([self.row_of[stem_id] for stem_id, _ in hits], dtype=np.int64)
-        boost = np.zeros(rows.size)
-        for dimension, sign in concepts.items():
-            members, lift = self._within(category, dimension)
-            if members.size:
-                at = np.minimum(np.searchsorted(members, rows), members.size - 1)
-                boost += np.where(members[at] == rows, sign * lift[at], 0.0)
-        scored = [(i, score + float(b)) for (i, score), b in zip(hits, boost, strict=True)]
-        return sorted(scored, key=lambda h: -h[1])
+        named concepts (``ListenEmbedder.within``), best first; with ``k``, the best ``k`` of
+        that category's sounds join them, scored exactly (the index found the best by cosine
+        alone)."""
+        members, vectors = self._members(category)
+        if not members.size:
+            return hits
+        lift = sum(sign * self._lift(category, dimension) for dimension, sign in concepts.items())
+        scored = dict(hits)
+        rows = np.array([self.row_of[stem_id] for stem_id in scored], dtype=np.int64)
+        at = np.minimum(np.searchsorted(members, rows), members.size - 1)
+        for stem_id, n, found in zip(scored, at, members[at] == rows, strict=True):
+            if found:
+                scored[stem_id] += float(lift[n])
+        if k:
+            scores = vectors @ query + lift
+            for n in _top(scores, k):
+                scored[int(self.ids[members[n]])] = float(scores[n])
+        return sorted(scored.items(), key=lambda h: -h[1])
 
-    def _within(self, category: str, dimension: int) -> tuple[np.ndarray, np.ndarray]:
-        """The rows heard as ``category`` (ascending) and what naming the concept at
-        ``dimension`` beside it adds to each (``ListenEmbedder.lean_within``), kept per
-        searcher: a prompt repeats."""
+    def _members(self, category: str) -> tuple[np.ndarray, np.ndarray]:
+        """The rows heard as ``category`` (ascending) and their vectors, kept together: a
+        prompt repeats."""
+        with self._subsets_lock:
+            kept = self._members_kept.get(category)
+        if kept is None:
+            members = np.flatnonzero(self.category_column == category)
+            kept = (members, np.ascontiguousarray(self.vectors[members]))
+            with self._subsets_lock:
+                self._members_kept[category] = kept
+        return kept
+
+    def _lift(self, category: str, dimension: int) -> np.ndarray:
+        """What naming the concept at ``dimension`` beside ``category`` adds to each of its
+        sounds (``ListenEmbedder.lift_within``), kept per searcher."""
         key = (category, dimension)
         with self._subsets_lock:
-            kept = self._within_kept.get(key)
-        if kept is None:
-            kept = self.backend.lean_within(  # type: ignore[attr-defined]
-                self.vectors, self.category_column, category, dimension
-            )
+            lift = self._lifts_kept.get(key)
+        if lift is None:
+            members, vectors = self._members(category)
+            lift = self.backend.lift_within(vectors, category, dimension)  # type: ignore[attr-defined]
             with self._subsets_lock:
-                self._within_kept[key] = kept
-        return kept
+                self._lifts_kept[key] = lift
+        return lift
 
     def _candidates(
         self, query: np.ndarray | None, passing: Subset | None, k: int, wide: bool
     ) -> list[tuple[int, float]]:
         """(stem id, cosine) best first: the index when nothing is filtered out, else an exact
         scan of the stems that pass the filters; ``wide``: :data:`CANDIDATES_PER_RESULT` times
-        as many, for a step that moves them after."""
+        as many, for a step that reorders them."""
         want = k * CANDIDATES_PER_RESULT if wide else k
         index, unindexed = self.served
         if query is not None and passing is None and index.meta is not None:

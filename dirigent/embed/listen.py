@@ -355,21 +355,18 @@ class ListenEmbedder:
         return (named.pop(), concepts) if len(named) == 1 and concepts else None
 
     @staticmethod
-    def lean_within(
-        vectors: np.ndarray, heard: np.ndarray, category: str, dimension: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The rows of ``vectors`` heard as ``category`` (ascending) and what the concept at
-        ``dimension``, named beside it, adds to each one's score: :data:`WITHIN` x its
-        percentile of the concept among them x the square of its share of the category (of the
-        surest one's)."""
-        members = np.flatnonzero(heard == category)
-        if not members.size:
-            return members, np.zeros(0)
-        values = vectors[members, dimension]
-        percentile = np.argsort(np.argsort(values, kind="stable")) / max(members.size - 1, 1)
-        share = vectors[members, CATEGORIES.index(category)]
+    def lift_within(vectors: np.ndarray, category: str, dimension: int) -> np.ndarray:
+        """What the concept at ``dimension``, named beside ``category``, adds to the score of
+        each of the sounds heard as it (``vectors``, theirs): :data:`WITHIN` x its percentile
+        of the concept among them x the square of its share of the category (of the surest
+        one's)."""
+        if not len(vectors):
+            return np.zeros(0, dtype=np.float32)
+        values = vectors[:, dimension]
+        percentile = np.argsort(np.argsort(values, kind="stable")) / max(len(vectors) - 1, 1)
+        share = vectors[:, CATEGORIES.index(category)]
         share = share / max(float(share.max()), 1e-9)
-        return members, WITHIN * percentile * share**2
+        return (WITHIN * percentile * share**2).astype(np.float32)
 
     def unknown_words(self, prompt: str) -> list[str]:
         """The words its lexicon does not know ("dusty" in "dusty kick")."""
