@@ -316,7 +316,7 @@ class Searcher:
         self.row_of_path = dict(zip(self.paths.tolist(), range(self.ids.size), strict=True))
         self._subsets: OrderedDict[tuple[Constraints, bool], Subset] = OrderedDict()
         self._subsets_lock = threading.Lock()  # the listen thread ranks too
-        self._members_kept: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._members_kept: dict[str, np.ndarray] = {}
         self._lifts_kept: dict[tuple[str, int], np.ndarray] = {}
 
     def complements(
@@ -654,7 +654,7 @@ class Searcher:
         named concepts (``ListenEmbedder.within``), best first; with ``k``, the best ``k`` of
         that category's sounds join them, scored exactly (the index found the best by cosine
         alone)."""
-        members, vectors = self._members(category)
+        members = self._members(category)
         if not members.size:
             return hits
         lift = sum(sign * self._lift(category, dimension) for dimension, sign in concepts.items())
@@ -665,22 +665,21 @@ class Searcher:
             if found:
                 scored[stem_id] += float(lift[n])
         if k:
-            scores = vectors @ query + lift
+            named = np.flatnonzero(query)  # a prompt names a few dimensions: gather those
+            scores = self.vectors[np.ix_(members, named)] @ query[named] + lift
             for n in _top(scores, k):
                 scored[int(self.ids[members[n]])] = float(scores[n])
         return sorted(scored.items(), key=lambda h: -h[1])
 
-    def _members(self, category: str) -> tuple[np.ndarray, np.ndarray]:
-        """The rows heard as ``category`` (ascending) and their vectors, kept together: a
-        prompt repeats."""
+    def _members(self, category: str) -> np.ndarray:
+        """The rows heard as ``category``, ascending; kept: a prompt repeats."""
         with self._subsets_lock:
-            kept = self._members_kept.get(category)
-        if kept is None:
+            members = self._members_kept.get(category)
+        if members is None:
             members = np.flatnonzero(self.category_column == category)
-            kept = (members, np.ascontiguousarray(self.vectors[members]))
             with self._subsets_lock:
-                self._members_kept[category] = kept
-        return kept
+                self._members_kept[category] = members
+        return members
 
     def _lift(self, category: str, dimension: int) -> np.ndarray:
         """What naming the concept at ``dimension`` beside ``category`` adds to each of its
@@ -689,7 +688,7 @@ class Searcher:
         with self._subsets_lock:
             lift = self._lifts_kept.get(key)
         if lift is None:
-            members, vectors = self._members(category)
+            vectors = self.vectors[self._members(category)]
             lift = self.backend.lift_within(vectors, category, dimension)  # type: ignore[attr-defined]
             with self._subsets_lock:
                 self._lifts_kept[key] = lift
