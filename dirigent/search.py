@@ -316,8 +316,6 @@ class Searcher:
         self.row_of_path = dict(zip(self.paths.tolist(), range(self.ids.size), strict=True))
         self._subsets: OrderedDict[tuple[Constraints, bool], Subset] = OrderedDict()
         self._subsets_lock = threading.Lock()  # the listen thread ranks too
-        self._members_kept: dict[str, np.ndarray] = {}
-        self._lifts_kept: dict[tuple[str, int], np.ndarray] = {}
 
     def complements(
         self, row: int, *, taste: np.ndarray | None, top_k: int
@@ -576,17 +574,9 @@ class Searcher:
         # wants: its best are the least like what it refuses, whatever their score
         terms = understand(words)[0] if words and not like else ()
         floor = -np.inf if terms and all(t.weight < 0 for t in terms) else min_similarity
-        within = getattr(self.backend, "within", None)
-        lean = within(words) if within is not None and query is not None and words else None
-        want = top_k + len(left_out)
-        # a filtered scan is exact and costs the same for more candidates, which the lean moves
-        wide = discover or (lean is not None and passing is not None)
-        found = self._candidates(query, passing, want, wide)
-        if lean is not None and query is not None:
-            found = self._leaned(found, query, want if passing is None else 0, *lean)
         hits = [
             (stem_id, score)
-            for stem_id, score in found
+            for stem_id, score in self._candidates(query, passing, top_k + len(left_out), discover)
             if stem_id not in left_out and (query is None or score >= floor)
         ]
         if discover:
@@ -642,65 +632,12 @@ class Searcher:
                 self._subsets.popitem(last=False)
         return kept
 
-    def _leaned(
-        self,
-        hits: list[tuple[int, float]],
-        query: np.ndarray,
-        k: int,
-        category: str,
-        concepts: dict[int, float],
-    ) -> list[tuple[int, float]]:
-        """``hits`` with the sounds heard as ``category`` also ranked among themselves by the
-        named concepts (``ListenEmbedder.within``), best first; with ``k``, the best ``k`` of
-        that category's sounds join them, scored exactly (the index found the best by cosine
-        alone)."""
-        members = self._members(category)
-        if not members.size:
-            return hits
-        lift = sum(sign * self._lift(category, dimension) for dimension, sign in concepts.items())
-        scored = dict(hits)
-        rows = np.array([self.row_of[stem_id] for stem_id in scored], dtype=np.int64)
-        at = np.minimum(np.searchsorted(members, rows), members.size - 1)
-        for stem_id, n, found in zip(scored, at, members[at] == rows, strict=True):
-            if found:
-                scored[stem_id] += float(lift[n])
-        if k:
-            named = np.flatnonzero(query)  # a prompt names a few dimensions: gather those
-            scores = self.vectors[np.ix_(members, named)] @ query[named] + lift
-            for n in _top(scores, k):
-                scored[int(self.ids[members[n]])] = float(scores[n])
-        return sorted(scored.items(), key=lambda h: -h[1])
-
-    def _members(self, category: str) -> np.ndarray:
-        """The rows heard as ``category``, ascending; kept: a prompt repeats."""
-        with self._subsets_lock:
-            members = self._members_kept.get(category)
-        if members is None:
-            members = np.flatnonzero(self.category_column == category)
-            with self._subsets_lock:
-                self._members_kept[category] = members
-        return members
-
-    def _lift(self, category: str, dimension: int) -> np.ndarray:
-        """What naming the concept at ``dimension`` beside ``category`` adds to each of its
-        sounds (``ListenEmbedder.lift_within``), kept per searcher."""
-        key = (category, dimension)
-        with self._subsets_lock:
-            lift = self._lifts_kept.get(key)
-        if lift is None:
-            vectors = self.vectors[self._members(category)]
-            lift = self.backend.lift_within(vectors, category, dimension)  # type: ignore[attr-defined]
-            with self._subsets_lock:
-                self._lifts_kept[key] = lift
-        return lift
-
     def _candidates(
-        self, query: np.ndarray | None, passing: Subset | None, k: int, wide: bool
+        self, query: np.ndarray | None, passing: Subset | None, k: int, discover: bool
     ) -> list[tuple[int, float]]:
         """(stem id, cosine) best first: the index when nothing is filtered out, else an exact
-        scan of the stems that pass the filters; ``wide``: :data:`CANDIDATES_PER_RESULT` times
-        as many, for a step that reorders them."""
-        want = k * CANDIDATES_PER_RESULT if wide else k
+        scan of the stems that pass the filters."""
+        want = k * CANDIDATES_PER_RESULT if discover else k
         index, unindexed = self.served
         if query is not None and passing is None and index.meta is not None:
             found, scores = index.query(query, want)

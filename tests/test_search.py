@@ -22,7 +22,7 @@ from dirigent.catalog import Catalog
 from dirigent.config import load_config
 from dirigent.embed import classifier, lexicon
 from dirigent.embed.lexicon import CATEGORIES, CONCEPTS, OTHER, TONAL, TYPES, understand
-from dirigent.embed.listen import DIMENSIONS, WITHIN, Calibration, ListenEmbedder
+from dirigent.embed.listen import DIMENSIONS, Calibration, ListenEmbedder
 from dirigent.errors import DirigentError, ParameterError
 from dirigent.index import VectorIndex
 from dirigent.ingest import ingest
@@ -773,54 +773,6 @@ def test_dark_is_darker_than_bright_and_short_shorter_than_long(anonymous) -> No
     assert mean_of("dark sound", "centroid") < mean_of("bright sound", "centroid")
     assert mean_of("dark kick", "centroid") < mean_of("bright kick", "centroid")
     assert mean_of("short", "duration") < mean_of("long", "duration")
-
-
-@pytest.mark.parametrize(
-    ("prompt", "lean"),
-    [
-        ("bright kick", ("kick", {"bright": 1.0})),
-        (
-            "dark punchy kick, not distorted",
-            ("kick", {"dark": 1.0, "punchy": 1.0, "distorted": -1.0}),
-        ),
-        ("kick", None),  # no concept
-        ("bright", None),  # no category
-        ("bright kick and snare", None),  # two categories: which one's kicks?
-        ("no kick, bright", None),  # a category said no to
-    ],
-)
-def test_a_concept_beside_one_category_ranks_within_it(
-    prompt: str, lean: tuple[str, dict[str, float]] | None
-) -> None:
-    found = ListenEmbedder.within(prompt)
-    if lean is None:
-        assert found is None
-    else:
-        assert found == (lean[0], {DIMENSIONS.index(c): w for c, w in lean[1].items()})
-
-
-def test_a_concepts_lift_within_a_category_follows_its_percentile_and_confidence() -> None:
-    bright, kick = DIMENSIONS.index("bright"), CATEGORIES.index("kick")
-    kicks = np.zeros((4, len(DIMENSIONS)), dtype=np.float32)  # the sounds heard as kicks
-    kicks[:, bright] = [0.1, 0.3, 0.2, 0.05]
-    kicks[:, kick] = [0.8, 0.8, 0.4, 0.8]
-    lift = ListenEmbedder.lift_within(kicks, "kick", bright)
-    # percentiles among the kicks 1/3, 1, 2/3, 0; the half-sure kick counts a quarter
-    np.testing.assert_allclose(lift, WITHIN * np.array([1 / 3, 1.0, 2 / 3 * 0.25, 0.0]), rtol=1e-6)
-    assert ListenEmbedder.lift_within(kicks[:0], "kick", bright).size == 0
-
-
-def test_bright_kick_puts_a_brighter_kick_first_than_dark_kick(anonymous) -> None:
-    """Every kick is dark in a whole library: "bright kick" means bright for a kick."""
-    searcher, _ = anonymous
-    centroid = NAMES.index("centroid")
-
-    def first_kick(prompt: str) -> float:
-        results, _, _ = searcher.rank(prompt, top_k=10)
-        kick = next(r.stem_id for r in results if r.category == "kick")
-        return float(searcher.catalog.descriptor_matrix(np.array([kick]))[0, centroid])
-
-    assert first_kick("dark kick") < first_kick("bright kick")
 
 
 def test_constraints_filter(anonymous) -> None:
