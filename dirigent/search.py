@@ -43,6 +43,11 @@ TEXT_CACHE = 4096  # prompt vectors kept
 TOP_BLOCK = 64  # scores per block when picking the best of many
 SUBSETS = 16  # filters whose passing rows and vectors are kept: prompts repeat on stage
 SUBSET_SHARE = 0.5  # the kept vectors hold at most this share of the library's, all together
+# a concept named beside one category ranks that category's sounds among themselves too
+# ("bright kick": bright for a kick, ``ListenEmbedder.within``): what it adds to each is kept for
+# this many (category, concepts), and its best sounds for this many queries
+LEANS = 32
+LEANED = 256
 # stems catalogued since the index was built that a deferring refresh scans exactly beside it
 # until it is rebuilt (a render lands in a second, not after an index build of seconds)
 UNINDEXED_SHARE = 0.05
@@ -316,6 +321,10 @@ class Searcher:
         self.row_of_path = dict(zip(self.paths.tolist(), range(self.ids.size), strict=True))
         self._subsets: OrderedDict[tuple[Constraints, bool], Subset] = OrderedDict()
         self._subsets_lock = threading.Lock()  # the listen thread ranks too
+        self._leans: OrderedDict[tuple[str, tuple[tuple[int, float], ...]], Lean] = OrderedDict()
+        self._best_within: OrderedDict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = (
+            OrderedDict()
+        )
 
     def complements(
         self, row: int, *, taste: np.ndarray | None, top_k: int
@@ -574,9 +583,17 @@ class Searcher:
         # wants: its best are the least like what it refuses, whatever their score
         terms = understand(words)[0] if words and not like else ()
         floor = -np.inf if terms and all(t.weight < 0 for t in terms) else min_similarity
+        within = getattr(self.backend, "within", None)
+        lean = within(words) if within is not None and query is not None and words else None
+        want = top_k + len(left_out)
+        # a filtered scan is exact and costs the same for more candidates, which the lean moves
+        wide = discover or (lean is not None and passing is not None)
+        found = self._candidates(query, passing, want, wide)
+        if lean is not None and query is not None:
+            found = self._leaned(found, query, want if passing is None else 0, *lean)
         hits = [
             (stem_id, score)
-            for stem_id, score in self._candidates(query, passing, top_k + len(left_out), discover)
+            for stem_id, score in found
             if stem_id not in left_out and (query is None or score >= floor)
         ]
         if discover:
@@ -632,12 +649,72 @@ class Searcher:
                 self._subsets.popitem(last=False)
         return kept
 
+    def _leaned(
+        self,
+        hits: list[tuple[int, float]],
+        query: np.ndarray,
+        k: int,
+        category: str,
+        concepts: dict[int, float],
+    ) -> list[tuple[int, float]]:
+        """``hits`` with the sounds heard as ``category`` also ranked among themselves by the
+        named concepts (``ListenEmbedder.within``), best first; with ``k``, the best ``k`` of
+        that category's sounds join them, scored exactly (the index found the best by cosine
+        alone). Both the lift and those best are kept: a prompt repeats."""
+        lean = self._lean(category, tuple(sorted(concepts.items())))
+        if not lean.rows.size:
+            return hits
+        scored = dict(hits)
+        rows = np.array([self.row_of[stem_id] for stem_id in scored], dtype=np.int64)
+        at = np.minimum(np.searchsorted(lean.rows, rows), lean.rows.size - 1)
+        for stem_id, n, member in zip(scored, at, lean.rows[at] == rows, strict=True):
+            if member:
+                scored[stem_id] += float(lean.lift[n])
+        if k:
+            key = (query.tobytes(), category, tuple(sorted(concepts.items())), k)
+            with self._subsets_lock:
+                best = self._best_within.get(key)
+            if best is None:
+                scores = self.vectors.take(lean.rows, axis=0) @ query + lean.lift
+                top = _top(scores, k)
+                best = (self.ids[lean.rows[top]], scores[top])
+                with self._subsets_lock:
+                    self._best_within[key] = best
+                    while len(self._best_within) > LEANED:
+                        self._best_within.popitem(last=False)
+            scored.update(zip(best[0].tolist(), best[1].tolist(), strict=True))
+        return sorted(scored.items(), key=lambda h: -h[1])
+
+    def _lean(self, category: str, concepts: tuple[tuple[int, float], ...]) -> Lean:
+        """The rows heard as ``category`` and what naming ``concepts`` (dimension, weight)
+        beside it adds to each (``ListenEmbedder.lift_within``; never less than nothing, so the
+        index's best by cosine and the category's best lifted hold the best of all); kept for
+        the latest :data:`LEANS`."""
+        key = (category, concepts)
+        with self._subsets_lock:
+            if (kept := self._leans.get(key)) is not None:
+                self._leans.move_to_end(key)
+                return kept
+        rows = np.flatnonzero(self.category_column == category)
+        confidence = self.vectors[rows, CATEGORIES.index(category)]
+        lift = np.zeros(rows.size, dtype=np.float32)
+        for dimension, weight in concepts:  # "not distorted": the least distorted are lifted
+            concept = np.sign(weight) * self.vectors[rows, dimension]
+            lift += abs(weight) * self.backend.lift_within(concept, confidence)  # type: ignore[attr-defined]
+        kept = Lean(rows, lift)
+        with self._subsets_lock:
+            self._leans[key] = kept
+            while len(self._leans) > LEANS:
+                self._leans.popitem(last=False)
+        return kept
+
     def _candidates(
-        self, query: np.ndarray | None, passing: Subset | None, k: int, discover: bool
+        self, query: np.ndarray | None, passing: Subset | None, k: int, wide: bool
     ) -> list[tuple[int, float]]:
         """(stem id, cosine) best first: the index when nothing is filtered out, else an exact
-        scan of the stems that pass the filters."""
-        want = k * CANDIDATES_PER_RESULT if discover else k
+        scan of the stems that pass the filters; ``wide``: :data:`CANDIDATES_PER_RESULT` times
+        as many, for a step that reorders them."""
+        want = k * CANDIDATES_PER_RESULT if wide else k
         index, unindexed = self.served
         if query is not None and passing is None and index.meta is not None:
             found, scores = index.query(query, want)
@@ -693,6 +770,15 @@ class Subset:
 
     rows: np.ndarray
     vectors: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class Lean:
+    """The rows heard as one category (ascending) and what the concepts a prompt names beside
+    it add to the score of each."""
+
+    rows: np.ndarray
+    lift: np.ndarray
 
 
 def _constraints(prompt: str, category: str | None) -> tuple[Constraints, str]:

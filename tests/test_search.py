@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from dirigent import demo_kit
+from dirigent import demo_kit, search
 from dirigent.analysis import analyse
 from dirigent.analysis.descriptors import NAMES
 from dirigent.analysis.tonality import relative_key
@@ -22,7 +22,7 @@ from dirigent.catalog import Catalog
 from dirigent.config import load_config
 from dirigent.embed import classifier, lexicon
 from dirigent.embed.lexicon import CATEGORIES, CONCEPTS, OTHER, TONAL, TYPES, understand
-from dirigent.embed.listen import DIMENSIONS, Calibration, ListenEmbedder
+from dirigent.embed.listen import DIMENSIONS, WITHIN, Calibration, ListenEmbedder
 from dirigent.errors import DirigentError, ParameterError
 from dirigent.index import VectorIndex
 from dirigent.ingest import ingest
@@ -245,6 +245,48 @@ def test_filtered_searches_kept_for_repeats_answer_as_a_fresh_scan(
     kept = searcher._subsets.values()
     assert len(kept) <= SUBSETS
     assert sum(s.rows.size for s in kept if s.vectors is not None) <= n * SUBSET_SHARE
+
+
+def test_leaned_searches_kept_for_repeats_answer_as_an_exact_scan(
+    tmp_path: Path, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A concept named beside one category lifts that category's sounds by their rank among
+    them; the lifts and best sounds kept for repeated prompts answer as a fresh exact scan
+    would, in any order, also after the library changed, and stay within their bounds."""
+    monkeypatch.setattr(search, "LEANS", 2)
+    monkeypatch.setattr(search, "LEANED", 3)
+    n, backend = 3000, ListenEmbedder()
+    searcher = Searcher(Catalog(tmp_path / "empty.duckdb"), backend, tmp_path / "index")
+    table = {
+        "id": np.arange(1, n + 1),
+        "path": np.array([f"/s/{i}.wav" for i in range(n)], dtype=object),
+        "category": np.full(n, "", dtype=object),  # heard only
+        "is_loop": np.zeros(n, dtype=bool),
+        "duration": np.ones(n),
+        "bpm": np.full(n, np.nan),
+        "key": np.full(n, "", dtype=object),
+        "quality": np.ones(n),
+    }
+    prompts = ["bright kick", "dark punchy kick", "warm pad", "kick, not distorted", "deep bass"]
+
+    def exact(prompt: str, vectors: np.ndarray) -> list[int]:
+        category, concepts = ListenEmbedder.within(prompt)  # type: ignore[misc]
+        scores = vectors @ backend.embed_text(prompt)
+        members = np.flatnonzero(backend.categories(vectors) == category)
+        confidence = vectors[members, CATEGORIES.index(category)]
+        for dimension, weight in concepts.items():  # "not distorted": the least distorted
+            values = np.sign(weight) * vectors[members, dimension]
+            scores[members] += abs(weight) * ListenEmbedder.lift_within(values, confidence)
+        return (_top(scores, 10) + 1).tolist()
+
+    for _ in range(2):  # a changed library: nothing kept from the one before is served
+        vectors = rng.standard_normal((n, backend.dim)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        searcher.use(table, vectors)
+        for prompt in [*prompts, *reversed(prompts)]:  # the last kept are asked first next
+            results, _, _ = searcher.rank(prompt, top_k=10, min_similarity=-1.0)
+            assert [r.stem_id for r in results] == exact(prompt, vectors), prompt
+        assert len(searcher._leans) <= 2 and len(searcher._best_within) <= 3
 
 
 # --- searching a kit whose file names say nothing -------------------------------------------
@@ -773,6 +815,52 @@ def test_dark_is_darker_than_bright_and_short_shorter_than_long(anonymous) -> No
     assert mean_of("dark sound", "centroid") < mean_of("bright sound", "centroid")
     assert mean_of("dark kick", "centroid") < mean_of("bright kick", "centroid")
     assert mean_of("short", "duration") < mean_of("long", "duration")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "lean"),
+    [
+        ("bright kick", ("kick", {"bright": 1.0})),
+        (
+            "dark punchy kick, not distorted",
+            ("kick", {"dark": 1.0, "punchy": 1.0, "distorted": -1.0}),
+        ),
+        ("kick", None),  # no concept
+        ("bright", None),  # no category
+        ("bright kick and snare", None),  # two categories: which one's kicks?
+        ("no kick, bright", None),  # a category said no to
+    ],
+)
+def test_a_concept_beside_one_category_ranks_within_it(
+    prompt: str, lean: tuple[str, dict[str, float]] | None
+) -> None:
+    found = ListenEmbedder.within(prompt)
+    if lean is None:
+        assert found is None
+    else:
+        assert found == (lean[0], {DIMENSIONS.index(c): w for c, w in lean[1].items()})
+
+
+def test_a_concepts_lift_within_a_category_follows_its_percentile_and_confidence() -> None:
+    bright = np.array([0.1, 0.3, 0.2, 0.05], dtype=np.float32)  # of the sounds heard as kicks
+    kick = np.array([0.8, 0.8, 0.4, 0.8], dtype=np.float32)
+    lift = ListenEmbedder.lift_within(bright, kick)
+    # percentiles among the kicks 1/3, 1, 2/3, 0; the half-sure kick counts a quarter
+    np.testing.assert_allclose(lift, WITHIN * np.array([1 / 3, 1.0, 2 / 3 * 0.25, 0.0]), rtol=1e-6)
+    assert ListenEmbedder.lift_within(bright[:0], kick[:0]).size == 0
+
+
+def test_bright_kick_puts_a_brighter_kick_first_than_dark_kick(anonymous) -> None:
+    """Every kick is dark in a whole library: "bright kick" means bright for a kick."""
+    searcher, _ = anonymous
+    centroid = NAMES.index("centroid")
+
+    def first_kick(prompt: str) -> float:
+        results, _, _ = searcher.rank(prompt, top_k=10)
+        kick = next(r.stem_id for r in results if r.category == "kick")
+        return float(searcher.catalog.descriptor_matrix(np.array([kick]))[0, centroid])
+
+    assert first_kick("dark kick") < first_kick("bright kick")
 
 
 def test_constraints_filter(anonymous) -> None:

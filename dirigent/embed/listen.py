@@ -39,6 +39,16 @@ VECTOR_LAYOUT = 4  # how a sound becomes a vector; 2: "other" carries the model'
 RECALIBRATE_SHARE = 0.1  # stems added or gone since the calibration before it is taken anew:
 # one new render is embedded on the calibration in place, not the whole library again
 MIN_CATEGORY = 0.2  # a vector leaning less than this to any category has none
+# A concept named beside one category ("bright kick": bright for a kick) also ranks that
+# category's sounds by it among themselves: this weight times the sound's percentile of the
+# concept among the sounds heard as the category, times the square of its share of the
+# category (a sound barely heard as one is barely moved); one said no to ("not distorted")
+# lifts those with the least of it. A concept alone is a percentile in the whole library,
+# where every kick is dark: without this, which kicks make a top 10 was the category's
+# confidence alone. On lmms-common's 25 pairs of five categories and five opposed concepts,
+# 0.1 puts every pair in order (23 before) and moves precision little (of 50 top tens, 6 lose
+# a hit and 5 gain one: 0.856 against 0.860).
+WITHIN = 0.1
 # A category a prompt names also reaches, at this share, the one a producer takes in its place:
 # a drum loop answers "percussion loop" better than a bass loop does.
 RELATED: dict[str, dict[str, float]] = {"perc": {"drums": 0.5}, "drums": {"perc": 0.5}}
@@ -329,6 +339,36 @@ class ListenEmbedder:
     def embed_text(self, prompt: str) -> np.ndarray:
         """Vector of one prompt."""
         return self.embed_texts([prompt])[0]
+
+    @staticmethod
+    def within(prompt: str) -> tuple[str, dict[int, float]] | None:
+        """For a prompt that names one category and concepts ("bright kick", "kick, not
+        distorted"): the category and each concept's dimension with its weight (below 0: said
+        no to), which rank the category's sounds among themselves (:data:`WITHIN`); else
+        None."""
+        terms = understand(prompt)[0]
+        named = {t.dimension for t in terms if t.dimension in CATEGORIES and t.weight > 0}
+        concepts: dict[int, float] = {}
+        for t in terms:
+            if t.dimension in CONCEPTS:
+                at = DIMENSIONS.index(t.dimension)
+                concepts[at] = concepts.get(at, 0.0) + t.weight
+        concepts = {at: w for at, w in concepts.items() if w}
+        return (named.pop(), concepts) if len(named) == 1 and concepts else None
+
+    @staticmethod
+    def lift_within(concept: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+        """What a concept named beside a category adds to the score of each of the sounds
+        heard as it, from their values of the concept and of the category: :data:`WITHIN` x
+        its percentile of the concept among them x the square of its share of the category (of
+        the surest one's)."""
+        if not concept.size:
+            return np.zeros(0, dtype=np.float32)
+        percentile = np.empty(concept.size, dtype=np.float32)
+        percentile[np.argsort(concept, kind="stable")] = np.arange(concept.size)
+        percentile /= max(concept.size - 1, 1)
+        share = confidence / max(float(confidence.max()), 1e-9)
+        return (WITHIN * percentile * share**2).astype(np.float32)
 
     def unknown_words(self, prompt: str) -> list[str]:
         """The words its lexicon does not know ("dusty" in "dusty kick")."""
