@@ -31,6 +31,7 @@ from dirigent.search import (
     SUBSET_SHARE,
     SUBSETS,
     Constraints,
+    Rows,
     Searcher,
     _discovering,
     _top,
@@ -247,6 +248,38 @@ def test_filtered_searches_kept_for_repeats_answer_as_a_fresh_scan(
     assert sum(s.rows.size for s in kept if s.vectors is not None) <= n * SUBSET_SHARE
 
 
+def _table(n: int) -> dict[str, np.ndarray]:
+    """Columns of ``n`` stems as the catalog gives them, no category named (heard only)."""
+    return {
+        "id": np.arange(1, n + 1),
+        "path": np.array([f"/s/{i}.wav" for i in range(n)], dtype=object),
+        "category": np.full(n, "", dtype=object),
+        "is_loop": np.zeros(n, dtype=bool),
+        "duration": np.ones(n),
+        "bpm": np.full(n, np.nan),
+        "key": np.full(n, "", dtype=object),
+        "quality": np.ones(n),
+    }
+
+
+def test_rows_of_stem_ids_answer_as_a_dict_would() -> None:
+    ids = np.array([3, 7, 20, 21], dtype=np.int64)
+    rows = Rows(ids)
+    assert dict(rows) == {3: 0, 7: 1, 20: 2, 21: 3}
+    assert rows[20] == 2 and rows[np.int64(7)] == 1 and 21 in rows and len(rows) == 4
+    for missing in (0, 5, 22, 7.5, float("nan"), "7", None):
+        assert missing not in rows
+        with pytest.raises(KeyError):
+            rows[missing]  # type: ignore[index]
+
+
+def test_stems_are_served_by_ascending_id(tmp_path: Path) -> None:
+    searcher = Searcher(Catalog(tmp_path / "empty.duckdb"), ListenEmbedder(), tmp_path / "i")
+    table = {**_table(3), "id": np.array([1, 3, 2])}
+    with pytest.raises(ValueError, match="ascending"):
+        searcher.use(table, np.zeros((3, searcher.backend.dim), dtype=np.float32))
+
+
 def test_leaned_searches_kept_for_repeats_answer_as_an_exact_scan(
     tmp_path: Path, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -257,16 +290,7 @@ def test_leaned_searches_kept_for_repeats_answer_as_an_exact_scan(
     monkeypatch.setattr(search, "LEANED", 3)
     n, backend = 3000, ListenEmbedder()
     searcher = Searcher(Catalog(tmp_path / "empty.duckdb"), backend, tmp_path / "index")
-    table = {
-        "id": np.arange(1, n + 1),
-        "path": np.array([f"/s/{i}.wav" for i in range(n)], dtype=object),
-        "category": np.full(n, "", dtype=object),  # heard only
-        "is_loop": np.zeros(n, dtype=bool),
-        "duration": np.ones(n),
-        "bpm": np.full(n, np.nan),
-        "key": np.full(n, "", dtype=object),
-        "quality": np.ones(n),
-    }
+    table = _table(n)
     prompts = ["bright kick", "dark punchy kick", "warm pad", "kick, not distorted", "deep bass"]
 
     def exact(prompt: str, vectors: np.ndarray) -> list[int]:
