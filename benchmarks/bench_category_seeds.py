@@ -7,6 +7,7 @@ under anonymised names. The shipped model is seed 0's; this says whether a figur
 recipe's or the seed's.
 
     make bench-seeds          # SEEDS=4 by default; about ten minutes per seed on 2 cores
+    python benchmarks/bench_category_seeds.py --first 2 --seeds 2   # seeds 2 and 3 alone
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def row(name: str, r: Relevance) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seeds", type=int, default=4)
+    parser.add_argument("--seeds", type=int, default=4, help="how many seeds to train")
+    parser.add_argument("--first", type=int, default=0, help="the first of them")
     args = parser.parse_args()
     samples = lmms_samples()
     if samples is None:
@@ -56,7 +58,7 @@ def main() -> None:
         shipped = measure(corpus, warm_searcher(corpus, ListenEmbedder(), work / "shipped"))
         print(row("shipped", shipped), flush=True)
         seeds = []
-        for seed in range(args.seeds):
+        for seed in range(args.first, args.first + args.seeds):
             path = work / f"model-{seed}.npz"
             train_category_model.train(CACHE, seed).save(path)
             backend = ListenEmbedder(classifier.load(path))
