@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 
@@ -31,6 +31,9 @@ from dirigent.suggest import suggest
 
 if TYPE_CHECKING:
     from dirigent.embed.listen import ListenEmbedder
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 LIKE_WEIGHT = 0.75  # Rocchio: pull toward what was liked for this prompt...
 SKIP_WEIGHT = 0.25  # ...and away from what was skipped
@@ -322,10 +325,8 @@ class Searcher:
         self.row_of = Rows(self.ids)
         self._subsets: OrderedDict[tuple[Constraints, bool], Subset] = OrderedDict()
         self._subsets_lock = threading.Lock()  # the listen thread ranks too
-        self._leans: OrderedDict[tuple[str, tuple[tuple[int, float], ...]], Lean] = OrderedDict()
-        self._best_within: OrderedDict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = (
-            OrderedDict()
-        )
+        self._leans: Kept[tuple[str, tuple[tuple[int, float], ...]], Lean] = Kept(LEANS)
+        self._best_within: Kept[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = Kept(LEANED)
 
     def complements(
         self, row: int, *, taste: np.ndarray | None, top_k: int
@@ -663,7 +664,8 @@ class Searcher:
         named concepts (``ListenEmbedder.within``), best first; with ``k``, the best ``k`` of
         that category's sounds join them, scored exactly (the index found the best by cosine
         alone). Both the lift and those best are kept: a prompt repeats."""
-        lean = self._lean(category, tuple(sorted(concepts.items())))
+        named = tuple(sorted(concepts.items()))
+        lean = self._lean(category, named)
         if not lean.rows.size:
             return hits
         scored = dict(hits)
@@ -673,17 +675,12 @@ class Searcher:
             if member:
                 scored[stem_id] += float(lean.lift[n])
         if k:
-            key = (query.tobytes(), category, tuple(sorted(concepts.items())), k)
-            with self._subsets_lock:
-                best = self._best_within.get(key)
-            if best is None:
+            key = (query.tobytes(), category, named, k)
+            if (best := self._best_within.get(key)) is None:
                 scores = self.vectors.take(lean.rows, axis=0) @ query + lean.lift
                 top = _top(scores, k)
                 best = (self.ids[lean.rows[top]], scores[top])
-                with self._subsets_lock:
-                    self._best_within[key] = best
-                    while len(self._best_within) > LEANED:
-                        self._best_within.popitem(last=False)
+                self._best_within.put(key, best)
             scored.update(zip(best[0].tolist(), best[1].tolist(), strict=True))
         return sorted(scored.items(), key=lambda h: -h[1])
 
@@ -693,10 +690,8 @@ class Searcher:
         index's best by cosine and the category's best lifted hold the best of all); kept for
         the latest :data:`LEANS`."""
         key = (category, concepts)
-        with self._subsets_lock:
-            if (kept := self._leans.get(key)) is not None:
-                self._leans.move_to_end(key)
-                return kept
+        if (kept := self._leans.get(key)) is not None:
+            return kept
         rows = np.flatnonzero(self.category_column == category)
         confidence = self.vectors[rows, CATEGORIES.index(category)]
         lift = np.zeros(rows.size, dtype=np.float32)
@@ -704,10 +699,7 @@ class Searcher:
             concept = np.sign(weight) * self.vectors[rows, dimension]
             lift += abs(weight) * self.backend.lift_within(concept, confidence)  # type: ignore[attr-defined]
         kept = Lean(rows, lift)
-        with self._subsets_lock:
-            self._leans[key] = kept
-            while len(self._leans) > LEANS:
-                self._leans.popitem(last=False)
+        self._leans.put(key, kept)
         return kept
 
     def _candidates(
@@ -772,6 +764,35 @@ class Subset:
 
     rows: np.ndarray
     vectors: np.ndarray | None
+
+
+class Kept(Generic[K, V]):
+    """The values of the latest ``size`` keys asked for, safe across threads (the listen
+    thread ranks too)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def get(self, key: K) -> V | None:
+        """The value kept for ``key`` (now the latest asked for), else None."""
+        with self._lock:
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+            return value
+
+    def put(self, key: K, value: V) -> None:
+        """Keep ``value`` for ``key``, forgetting the longest unasked beyond ``size``."""
+        with self._lock:
+            self._values[key] = value
+            self._values.move_to_end(key)
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
 
 
 class Rows(Mapping[int, int]):

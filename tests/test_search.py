@@ -31,6 +31,7 @@ from dirigent.search import (
     SUBSET_SHARE,
     SUBSETS,
     Constraints,
+    Kept,
     Rows,
     Searcher,
     _discovering,
@@ -260,6 +261,15 @@ def _table(n: int) -> dict[str, np.ndarray]:
         "key": np.full(n, "", dtype=object),
         "quality": np.ones(n),
     }
+
+
+def test_kept_values_forget_the_longest_unasked() -> None:
+    kept: Kept[str, int] = Kept(2)
+    kept.put("a", 1)
+    kept.put("b", 2)
+    assert kept.get("a") == 1  # now the latest asked for
+    kept.put("c", 3)
+    assert (kept.get("a"), kept.get("b"), kept.get("c"), len(kept)) == (1, None, 3, 2)
 
 
 def test_rows_of_stem_ids_answer_as_a_dict_would() -> None:
