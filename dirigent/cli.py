@@ -401,13 +401,14 @@ def cmd_mutate(config: Config, args: argparse.Namespace) -> int:
     """Render a mutation of a catalogued stem to a 24-bit WAV and catalogue it with its parent,
     as the daemon does for a knob turned in Live."""
     from dirigent.mutate import Mutation
+    from dirigent.mutate.chain import check
     from dirigent.studio import Request, catalogue, render_request, source_in
     from dirigent.transport import DEFAULT_BPM
 
-    knobs = dict(args.knobs)
-    if knobs.get("stretch", 0.0) >= 0.5 and args.tempo is None:
+    knobs = dict(check(dict(args.knobs)))  # as the render reads them: stretch on or off
+    if knobs.get("stretch") and args.tempo is None:
         raise ParameterError("stretch=1 needs --tempo BPM: the tempo the loop is stretched to")
-    if knobs.get("layer", 0.0) > 0 and args.layer is None:
+    if knobs.get("layer") and args.layer is None:
         raise ParameterError("layer needs --layer STEM: the stem mixed in")
     out = Path(args.out or config.db.parent / "renders").absolute()
     with _open(config, read_only=False) as catalog:
